@@ -1,0 +1,201 @@
+//! The commands: wire discovery, resolution, the pipeline and output
+//! together, and decide the exit code. This is where the world is touched.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{ColorChoice, FixArgs, Format, ResolveArgs};
+use crate::discover::discover;
+use crate::pipeline::{collect_needs, fix_file, load_all};
+use crate::report::{FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff};
+use crate::resolve::actions::ActionResolver;
+use crate::resolve::cache::DiskCache;
+use crate::resolve::github::GitHubRefs;
+use crate::resolve::http::HttpClient;
+use crate::secret::Secret;
+use crate::transforms::{Resolved, select};
+use crate::write::write_atomic;
+
+/// Exit codes: everything done / clean.
+pub const EXIT_OK: u8 = 0;
+/// `--check` found something to change.
+pub const EXIT_CHANGES: u8 = 1;
+/// Any error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// A problem with the invocation itself, before any file is looked at.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Transform(#[from] crate::transforms::UnknownTransform),
+    #[error("invalid URL `{url}` for {what}: {reason}")]
+    Url { what: &'static str, url: String, reason: String },
+    #[error("cannot start the HTTP client: {0}")]
+    Http(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// The GitHub token from the environment (`GITHUB_TOKEN`, then `GH_TOKEN`).
+pub fn github_token() -> Option<Secret> {
+    ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().and_then(Secret::new))
+}
+
+fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> {
+    let err = |reason: &str| SetupError::Url {
+        what,
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = reqwest::Url::parse(raw).map_err(|e| err(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(err("expected an http(s) URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err("credentials do not belong in the URL; use GITHUB_TOKEN"));
+    }
+    Ok(url)
+}
+
+/// The action resolver described by the flags and environment.
+pub fn action_resolver(args: &ResolveArgs) -> Result<ActionResolver, SetupError> {
+    let server = args
+        .github_url
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or("https://github.com");
+    let base = parse_url("--github-url", server)?;
+    let http = HttpClient::new(Duration::from_secs(args.timeout)).map_err(|e| SetupError::Http(e.to_string()))?;
+    let cache = if args.no_cache {
+        DiskCache::disabled()
+    } else {
+        let dir = args.cache_dir.clone().or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
+        DiskCache::new(dir, Duration::from_secs(args.cache_ttl))
+    };
+    Ok(ActionResolver {
+        github: GitHubRefs::new(Arc::new(http), base, github_token()),
+        cache,
+        offline: args.offline,
+        concurrency: usize::from(args.concurrency),
+    })
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        _ if no_color => false,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    }
+}
+
+fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// `hardpin fix`.
+pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
+    let transforms = select(&args.select.only, &args.select.skip)?;
+    let resolver = action_resolver(&args.resolve)?;
+    let (targets, discover_errors) = discover(&args.paths);
+    let (files, mut reports) = load_all(targets);
+    let needs = collect_needs(&files, &transforms);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let listings = runtime.block_on(resolver.resolve(&needs.repos));
+    let resolved = Resolved { listings };
+    reports.extend(files.iter().map(|f| fix_file(f, &transforms, &resolved)));
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let write = !args.dry_run && !args.check;
+    if write {
+        for (report, file) in reports.iter_mut().filter(|r| r.fixed.is_some()).map(|r| {
+            let root = files.iter().find(|f| f.path() == &r.path).map(|f| f.target.root.clone());
+            (r, root)
+        }) {
+            let (Some(text), Some(root)) = (&report.fixed, file) else { continue };
+            if let Err(e) = write_atomic(&report.path, &root, text) {
+                report.findings.push(Finding {
+                    path: report.path.clone(),
+                    line: 1,
+                    column: 1,
+                    severity: Severity::Error,
+                    transform: "write",
+                    message: e.to_string(),
+                    hint: Some("the file was left as it was".into()),
+                });
+                report.fixed = None;
+            }
+        }
+    }
+
+    let mut summary = Summary {
+        files_scanned: reports.len(),
+        requests: resolver.github.request_count(),
+        ..Summary::default()
+    };
+    for r in &reports {
+        summary.files_changed += usize::from(r.fixed.is_some());
+        summary.changes += if r.fixed.is_some() { r.changes.len() } else { 0 };
+        summary.errors += r.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        summary.warnings += r.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    }
+    summary.errors += discover_errors.len();
+
+    let color = use_color(args.output.color);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr().lock();
+    for e in &discover_errors {
+        let _ = writeln!(err, "error[discover]: {e}\n  help: give a file or folder that exists and can be read");
+    }
+    match args.output.format {
+        Format::Text => {
+            for r in &reports {
+                if let (Some(fixed), false) = (&r.fixed, write) {
+                    let _ = print_diff(&mut out, &unified_diff(&display_path(&r.path), &r.original, fixed), color);
+                }
+                for f in &r.findings {
+                    let _ = writeln!(err, "{}", format_finding(f));
+                }
+            }
+        }
+        Format::Json => {
+            let _ = writeln!(out, "{}", json_report(&reports, &summary, !write));
+        }
+    }
+    let _ = writeln!(err, "hardpin: {summary}");
+
+    let code = if summary.errors > 0 {
+        EXIT_ERROR
+    } else if args.check && summary.files_changed > 0 {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn json_report(reports: &[FileReport], summary: &Summary, with_diff: bool) -> String {
+    let files: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["changed"] = r.fixed.is_some().into();
+            if let (true, Some(fixed)) = (with_diff, &r.fixed) {
+                v["diff"] = unified_diff(&display_path(&r.path), &r.original, fixed).into();
+            }
+            v
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "files": files, "summary": summary })).unwrap_or_default()
+}

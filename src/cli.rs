@@ -1,0 +1,98 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "hardpin", version, about = "Harden CI/CD pipelines: pin actions and images to immutable digests")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fix workflows and action metadata in place (or show the diff).
+    Fix(FixArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or folders to fix. Folders are searched, honouring .gitignore.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff and write nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Print a unified diff, write nothing, and exit 1 if anything would change.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Run only these transforms (comma-separated: pin-actions).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
+    /// Do not run these transforms (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ResolveArgs {
+    /// GitHub server for action repositories (GitHub Enterprise Server too).
+    #[arg(long, env = "GITHUB_SERVER_URL", value_name = "URL")]
+    pub github_url: Option<String>,
+    /// GitHub REST API base.
+    #[arg(long, env = "GITHUB_API_URL", value_name = "URL")]
+    pub github_api_url: Option<String>,
+    /// Cache folder (default: the user's cache folder, `hardpin` in it).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the cache.
+    #[arg(long, conflicts_with = "offline")]
+    pub no_cache: bool,
+    /// Seconds a cached answer stays fresh.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub cache_ttl: u64,
+    /// Make no requests: use only cached answers, of any age.
+    #[arg(long)]
+    pub offline: bool,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Seconds before a request is given up.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Colour the diff (never when NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

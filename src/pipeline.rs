@@ -1,0 +1,111 @@
+//! The one-way pipeline: load → collect needs → resolve all at once → edits →
+//! apply → verify. Nothing here writes files; callers decide what to do with
+//! the verified result.
+
+use crate::discover::Target;
+use crate::edit::apply_edits;
+use crate::report::{FileReport, Finding, Severity};
+use crate::source::{SourceFile, Syntax};
+use crate::transforms::{Needs, Outcome, Resolved, Transform};
+use crate::yaml::YamlDoc;
+use crate::yaml::data::check_changes;
+
+/// The hint on every error that means hardpin itself went wrong.
+pub const BUG_HINT: &str =
+    "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
+
+/// Load every target; files that cannot be loaded become reports with an error.
+pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
+    let mut files = Vec::new();
+    let mut failed = Vec::new();
+    for target in targets {
+        let path = target.path.clone();
+        match SourceFile::load(target) {
+            Ok(f) => files.push(f),
+            Err(e) => failed.push(FileReport {
+                findings: vec![Finding {
+                    path: path.clone(),
+                    line: e.line(),
+                    column: e.column(),
+                    severity: Severity::Error,
+                    transform: "parse",
+                    message: e.to_string(),
+                    hint: Some("fix the file so that it parses, then run hardpin again".into()),
+                }],
+                path,
+                original: String::new(),
+                fixed: None,
+                changes: Vec::new(),
+            }),
+        }
+    }
+    (files, failed)
+}
+
+/// What every transform needs for these files.
+pub fn collect_needs(files: &[SourceFile], transforms: &[Box<dyn Transform>]) -> Needs {
+    let mut needs = Needs::default();
+    for f in files {
+        for t in transforms {
+            t.collect(f, &mut needs);
+        }
+    }
+    needs
+}
+
+/// Run every transform over one file and verify the result.
+pub fn fix_file(file: &SourceFile, transforms: &[Box<dyn Transform>], resolved: &Resolved) -> FileReport {
+    let mut all = Outcome::default();
+    for t in transforms {
+        let o = t.apply(file, resolved);
+        all.edits.extend(o.edits);
+        all.changes.extend(o.changes);
+        all.findings.extend(o.findings);
+        all.allowed.merge(o.allowed);
+    }
+    let original = file.text().to_string();
+    let mut report = FileReport {
+        path: file.path().clone(),
+        fixed: None,
+        changes: Vec::new(),
+        findings: std::mem::take(&mut all.findings),
+        original,
+    };
+    if all.edits.is_empty() {
+        report.findings.sort();
+        return report;
+    }
+    match apply_edits(&report.original, &all.edits).map_err(|e| e.to_string()).and_then(|new| {
+        verify(file, &report.original, &new, &all)?;
+        Ok(new)
+    }) {
+        Ok(new) => {
+            if new != report.original {
+                report.fixed = Some(new);
+                report.changes = std::mem::take(&mut all.changes);
+            }
+        }
+        Err(reason) => report.findings.push(Finding {
+            path: file.path().clone(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            transform: "verify",
+            message: format!("the edited file failed verification: {reason}"),
+            hint: Some(BUG_HINT.into()),
+        }),
+    }
+    report.findings.sort();
+    report
+}
+
+/// The edited text must parse cleanly and mean the same as the original
+/// except for the intended changes.
+fn verify(file: &SourceFile, before: &str, after: &str, outcome: &Outcome) -> Result<(), String> {
+    match file.syntax {
+        Syntax::Yaml(_) => {
+            YamlDoc::parse(after.to_string()).map_err(|e| format!("the result does not parse ({e})"))?;
+            check_changes(before, after, &outcome.allowed)
+        }
+    }
+}

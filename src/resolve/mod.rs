@@ -1,0 +1,119 @@
+//! Turning mutable refs into immutable ones.
+//!
+//! Fetching (I/O) lives in [`github`] and [`cache`]; choosing the commit and
+//! its comment from a ref listing is pure and lives here.
+
+pub mod actions;
+pub mod cache;
+pub mod github;
+pub mod http;
+pub mod pktline;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::version::most_specific;
+
+/// Every tag and branch of a repository, tags peeled to the commit they name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefListing {
+    pub tags: BTreeMap<String, String>,
+    pub heads: BTreeMap<String, String>,
+}
+
+/// Where a ref was pinned, and the comment that tells a reader what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub commit: String,
+    pub comment: String,
+    /// The ref named both a tag and a branch; the tag won.
+    pub ambiguous: bool,
+}
+
+/// The ref is neither a tag nor a branch of the repository.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no tag or branch `{0}`")]
+pub struct UnknownRef(pub String);
+
+impl RefListing {
+    /// Pin `git_ref`: a tag wins over a branch of the same name (that is what
+    /// GitHub runs). A tag's comment is the most specific version tag on the
+    /// same commit; a branch's comment is the branch name.
+    pub fn pin(&self, git_ref: &str) -> Result<Pin, UnknownRef> {
+        let short = git_ref
+            .strip_prefix("refs/tags/")
+            .or_else(|| git_ref.strip_prefix("refs/heads/"))
+            .unwrap_or(git_ref);
+        let as_tag = (!git_ref.starts_with("refs/heads/")).then(|| self.tags.get(short)).flatten();
+        let as_branch = (!git_ref.starts_with("refs/tags/")).then(|| self.heads.get(short)).flatten();
+        match (as_tag, as_branch) {
+            (Some(commit), branch) => {
+                let same_commit: Vec<&str> = self
+                    .tags
+                    .iter()
+                    .filter(|(_, c)| *c == commit)
+                    .map(|(t, _)| t.as_str())
+                    .collect();
+                Ok(Pin {
+                    commit: commit.clone(),
+                    comment: most_specific(short, &same_commit).to_string(),
+                    ambiguous: branch.is_some(),
+                })
+            }
+            (None, Some(commit)) => Ok(Pin {
+                commit: commit.clone(),
+                comment: short.to_string(),
+                ambiguous: false,
+            }),
+            (None, None) => Err(UnknownRef(git_ref.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing() -> RefListing {
+        let c = |n: u8| format!("{n:040x}");
+        RefListing {
+            tags: [("v4", 1), ("v4.2", 1), ("v4.2.2", 1), ("v4.2.1", 2), ("main", 3)]
+                .into_iter()
+                .map(|(t, n)| (t.to_string(), c(n)))
+                .collect(),
+            heads: [("main", 4), ("releases/v1", 5)]
+                .into_iter()
+                .map(|(t, n)| (t.to_string(), c(n)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn tag_gets_most_specific_comment() {
+        let p = listing().pin("v4").unwrap();
+        assert_eq!(p.commit, format!("{:040x}", 1));
+        assert_eq!(p.comment, "v4.2.2");
+        assert!(!p.ambiguous);
+    }
+
+    #[test]
+    fn branch_comment_is_branch() {
+        let p = listing().pin("releases/v1").unwrap();
+        assert_eq!((p.commit, p.comment), (format!("{:040x}", 5), "releases/v1".into()));
+    }
+
+    #[test]
+    fn tag_wins_over_branch_and_is_flagged() {
+        let p = listing().pin("main").unwrap();
+        assert_eq!(p.commit, format!("{:040x}", 3));
+        assert!(p.ambiguous);
+        let b = listing().pin("refs/heads/main").unwrap();
+        assert_eq!(b.commit, format!("{:040x}", 4));
+    }
+
+    #[test]
+    fn unknown_ref() {
+        assert!(listing().pin("v9").is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! A file read and parsed, ready for transforms.
+
+use std::path::PathBuf;
+
+use crate::discover::{FileKind, Target};
+use crate::yaml::YamlDoc;
+
+/// The parsed form of a file.
+pub enum Syntax {
+    Yaml(YamlDoc),
+}
+
+pub struct SourceFile {
+    pub target: Target,
+    pub syntax: Syntax,
+}
+
+/// Why a file could not be read or parsed; the file is left alone.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("{0}; the file was left untouched")]
+    Yaml(#[from] crate::yaml::SyntaxError),
+    #[error("YAML the data check cannot load ({0}); the file was left untouched")]
+    Data(String),
+}
+
+impl LoadError {
+    /// 1-based line of the problem, where known.
+    pub fn line(&self) -> usize {
+        match self {
+            LoadError::Yaml(e) => e.line,
+            _ => 1,
+        }
+    }
+
+    pub fn column(&self) -> usize {
+        match self {
+            LoadError::Yaml(e) => e.column,
+            _ => 1,
+        }
+    }
+}
+
+impl SourceFile {
+    pub fn load(target: Target) -> Result<Self, LoadError> {
+        let bytes = std::fs::read(&target.path)?;
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
+        let syntax = match target.kind {
+            FileKind::Workflow | FileKind::Action => {
+                // Both parsers must understand the file: the second one is
+                // what proves an edit changed only what it meant to.
+                crate::yaml::data::load(&text).map_err(LoadError::Data)?;
+                Syntax::Yaml(YamlDoc::parse(text)?)
+            }
+        };
+        Ok(Self { target, syntax })
+    }
+
+    pub fn text(&self) -> &str {
+        match &self.syntax {
+            Syntax::Yaml(d) => &d.text,
+        }
+    }
+
+    pub fn yaml(&self) -> Option<&YamlDoc> {
+        match &self.syntax {
+            Syntax::Yaml(d) => Some(d),
+        }
+    }
+
+    pub fn path(&self) -> &PathBuf {
+        &self.target.path
+    }
+}

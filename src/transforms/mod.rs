@@ -1,0 +1,95 @@
+//! The registry of transforms. Each one is a pure function of a parsed file
+//! and the resolved references: it first says what it needs resolved, then
+//! turns the answers into edits and findings.
+
+pub mod pin_actions;
+
+use std::collections::BTreeSet;
+
+use crate::edit::Edit;
+use crate::refs::RepoId;
+use crate::report::{Change, Finding, Severity};
+use crate::resolve::actions::Listings;
+use crate::source::SourceFile;
+use crate::yaml::data::AllowedChanges;
+
+/// What must be fetched before transforms can produce edits.
+#[derive(Debug, Default)]
+pub struct Needs {
+    pub repos: BTreeSet<RepoId>,
+}
+
+/// Everything fetched for a run.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub listings: Listings,
+}
+
+/// A transform's result for one file.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub edits: Vec<Edit>,
+    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+    /// The data-level differences these edits are meant to make.
+    pub allowed: AllowedChanges,
+}
+
+impl Outcome {
+    /// Record a finding at a byte offset of `file`.
+    pub fn finding(
+        &mut self,
+        file: &SourceFile,
+        transform: &'static str,
+        at: usize,
+        severity: Severity,
+        message: String,
+        hint: Option<&str>,
+    ) {
+        let (line, column) = crate::yaml::line_col(file.text(), at);
+        self.findings.push(Finding {
+            path: file.path().clone(),
+            line,
+            column,
+            severity,
+            transform,
+            message,
+            hint: hint.map(str::to_string),
+        });
+    }
+}
+
+pub trait Transform: Send + Sync {
+    /// The name used by `--only` and `--skip`.
+    fn name(&self) -> &'static str;
+    /// Record the references this file needs resolved.
+    fn collect(&self, file: &SourceFile, needs: &mut Needs);
+    /// Turn resolved references into edits.
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome;
+}
+
+/// Every transform, in the order they run.
+pub fn registry() -> Vec<Box<dyn Transform>> {
+    vec![Box::new(pin_actions::PinActions)]
+}
+
+/// A name given to `--only`/`--skip` that no transform has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown transform `{0}` (known: {1})")]
+pub struct UnknownTransform(pub String, pub String);
+
+/// The transforms `--only` and `--skip` leave.
+pub fn select(only: &[String], skip: &[String]) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
+    let all = registry();
+    let known: Vec<&str> = all.iter().map(|t| t.name()).collect();
+    for name in only.iter().chain(skip) {
+        if !known.contains(&name.as_str()) {
+            return Err(UnknownTransform(name.clone(), known.join(", ")));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|t| only.is_empty() || only.iter().any(|n| n == t.name()))
+        .filter(|t| !skip.iter().any(|n| n == t.name()))
+        .collect())
+}

@@ -1,0 +1,151 @@
+//! `pin-actions`: mutable action refs become full commit SHAs.
+//!
+//! ```yaml
+//! - uses: actions/checkout@v4            # before
+//! - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+//! ```
+//! The quote style is kept; the comment names the most specific version tag
+//! on the commit (or the branch), ahead of any comment that was there.
+
+use tree_sitter::Node;
+
+use super::{Needs, Outcome, Resolved, Transform};
+use crate::discover::FileKind;
+use crate::edit::Edit;
+use crate::refs::{ActionRef, UsesTarget, classify};
+use crate::report::{Change, Severity};
+use crate::source::SourceFile;
+use crate::yaml::{Pair, Scalar, ScalarStyle, YamlDoc, pairs, scalar};
+
+pub struct PinActions;
+
+const NAME: &str = "pin-actions";
+
+/// Where `uses:` means an action or reusable workflow.
+fn uses_routes(kind: FileKind) -> &'static [&'static [&'static str]] {
+    match kind {
+        FileKind::Workflow => &[&["jobs", "*", "steps", "[]", "uses"], &["jobs", "*", "uses"]],
+        FileKind::Action => &[&["runs", "steps", "[]", "uses"]],
+    }
+}
+
+/// The `uses:` pairs of a file with their scalar values.
+fn uses_values<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<(Pair<'t>, Scalar<'t>)> {
+    let routes = uses_routes(file.target.kind);
+    pairs(doc)
+        .into_iter()
+        .filter(|p| routes.iter().any(|r| p.path_matches(r)))
+        .filter_map(|p| {
+            let s = scalar(doc, p.value?)?;
+            Some((p, s))
+        })
+        .collect()
+}
+
+impl Transform for PinActions {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        let Some(doc) = file.yaml() else { return };
+        for (_, s) in uses_values(file, doc) {
+            if let Ok(UsesTarget::Remote(a)) = classify(&s.value) {
+                needs.repos.insert(a.repo);
+            }
+        }
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(doc) = file.yaml() else { return out };
+        for (_, s) in uses_values(file, doc) {
+            let at = s.node.start_byte();
+            if s.style == ScalarStyle::Block {
+                continue;
+            }
+            match classify(&s.value) {
+                Err(e) => out.finding(file, NAME, at, Severity::Error, e.to_string(), Some(e.hint())),
+                Ok(UsesTarget::Remote(action)) => pin_one(file, doc, &s, &action, resolved, &mut out),
+                Ok(_) => {}
+            }
+        }
+        out
+    }
+}
+
+fn pin_one(file: &SourceFile, doc: &YamlDoc, s: &Scalar<'_>, action: &ActionRef, resolved: &Resolved, out: &mut Outcome) {
+    let at = s.node.start_byte();
+    let listing = match resolved.listings.get(&action.repo.key()) {
+        Some(Ok(l)) => l,
+        Some(Err(e)) => {
+            out.finding(file, NAME, at, Severity::Error, format!("cannot pin {action}: {e}"), Some(e.hint()));
+            return;
+        }
+        None => return,
+    };
+    let pin = match listing.pin(&action.git_ref) {
+        Ok(p) => p,
+        Err(e) => {
+            out.finding(
+                file,
+                NAME,
+                at,
+                Severity::Error,
+                format!("cannot pin {action}: {e} in {}", action.repo),
+                Some("use a tag or branch that exists in the repository"),
+            );
+            return;
+        }
+    };
+    if pin.ambiguous {
+        out.finding(
+            file,
+            NAME,
+            at,
+            Severity::Warning,
+            format!("`{}` is both a tag and a branch of {}; pinned to the tag", action.git_ref, action.repo),
+            Some("check that the tag is the version you meant"),
+        );
+    }
+    let new_value = format!("{}@{}", action.name(), pin.commit);
+    out.edits.push(Edit::replace(s.node.byte_range(), s.requote(&new_value)));
+    out.edits.push(comment_edit(doc, s.node, &pin.comment));
+    out.allowed.scalars.insert((s.value.clone(), new_value.clone()));
+    out.changes.push(Change {
+        transform: NAME,
+        line: s.node.start_position().row + 1,
+        before: s.value.clone(),
+        after: format!("{new_value} # {}", pin.comment),
+        why: format!("`{}` can be moved; the commit it names now cannot", action.git_ref),
+    });
+}
+
+/// The edit that adds `# comment` for a value: before an existing trailing
+/// comment, else after the value (block style) or at the end of its line
+/// (flow style, where a comment after the value would swallow the rest).
+fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
+    let in_flow = std::iter::successors(value.parent(), Node::parent)
+        .any(|n| matches!(n.kind(), "flow_mapping" | "flow_sequence"));
+    let text = &doc.text;
+    let anchor = if in_flow {
+        let eol = text[value.end_byte()..].find('\n').map_or(text.len(), |i| value.end_byte() + i);
+        let line_end = text[..eol].trim_end_matches([' ', '\t', '\r']).len();
+        let existing = (value.end_byte()..line_end)
+            .filter(|&i| text.as_bytes()[i] == b'#')
+            .find(|&i| {
+                doc.root()
+                    .descendant_for_byte_range(i, i + 1)
+                    .is_some_and(|n| n.kind() == "comment" && n.start_byte() == i)
+            });
+        existing.map_or(Err(line_end), Ok)
+    } else {
+        doc.trailing_comment(value.end_byte())
+            .map(|c| c.start_byte())
+            .ok_or(value.end_byte())
+    };
+    match anchor {
+        Ok(existing_comment) => Edit::insert(existing_comment, format!("# {comment} ")),
+        Err(end) => Edit::insert(end, format!(" # {comment}")),
+    }
+}

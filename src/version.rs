@@ -1,0 +1,113 @@
+//! Version-like tag names (`v4`, `v4.2`, `v4.2.2`, `1.0.0-rc.1`) and the choice
+//! of the tag that names a commit most precisely.
+
+use std::cmp::Ordering;
+
+/// A tag read as a version: an optional `v`, one to three numbers, and an
+/// optional pre-release or build suffix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagVersion {
+    pub parts: Vec<u64>,
+    pub pre: Option<String>,
+}
+
+impl TagVersion {
+    pub fn parse(tag: &str) -> Option<Self> {
+        let body = tag.strip_prefix(['v', 'V']).unwrap_or(tag);
+        let (core, pre) = match body.find(['-', '+']) {
+            Some(i) => (&body[..i], Some(body[i + 1..].to_string())),
+            None => (body, None),
+        };
+        let parts: Vec<u64> = core.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        if parts.is_empty() || parts.len() > 3 || core.split('.').any(|p| p.is_empty() || p.starts_with('+')) {
+            return None;
+        }
+        Some(Self { parts, pre })
+    }
+
+    /// Does `self` fall within `other`'s range (`4.2.2` within `4`)?
+    pub fn within(&self, other: &TagVersion) -> bool {
+        self.parts.starts_with(&other.parts)
+    }
+}
+
+fn cmp_versions(a: &TagVersion, b: &TagVersion) -> Ordering {
+    a.parts
+        .cmp(&b.parts)
+        // A release sorts above its pre-releases.
+        .then_with(|| match (&a.pre, &b.pre) {
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (x, y) => x.cmp(y),
+        })
+}
+
+/// Of `candidates` (tags on the same commit as `requested`), the most specific
+/// version tag: `v4` → `v4.2.2`. Prefers tags within the requested range, then
+/// more components, then releases over pre-releases, then the highest. Returns
+/// `requested` itself when no candidate reads as a version.
+pub fn most_specific<'a>(requested: &'a str, candidates: &[&'a str]) -> &'a str {
+    let wanted = TagVersion::parse(requested);
+    let rank = |tag: &str| {
+        let v = TagVersion::parse(tag)?;
+        let inside = wanted.as_ref().is_none_or(|w| v.within(w));
+        Some((inside, v.parts.len(), v.pre.is_none(), v))
+    };
+    let mut best: Option<(&str, (bool, usize, bool, TagVersion))> = None;
+    for &tag in candidates {
+        let Some(r) = rank(tag) else { continue };
+        let better = match &best {
+            None => true,
+            Some((_, b)) => (r.0, r.1, r.2)
+                .cmp(&(b.0, b.1, b.2))
+                .then_with(|| cmp_versions(&r.3, &b.3))
+                .is_gt(),
+        };
+        if better {
+            best = Some((tag, r));
+        }
+    }
+    best.map_or(requested, |(t, _)| t)
+}
+
+/// The newest tag in `tags` that is a full release version within `range`
+/// (same major when `same_major`), for `hardpin update`.
+pub fn newest_release<'a>(current: &str, tags: impl IntoIterator<Item = &'a str>, same_major: bool) -> Option<&'a str> {
+    let cur = TagVersion::parse(current)?;
+    tags.into_iter()
+        .filter_map(|t| TagVersion::parse(t).map(|v| (t, v)))
+        .filter(|(_, v)| v.pre.is_none() && v.parts.len() == cur.parts.len())
+        .filter(|(_, v)| !same_major || v.parts.first() == cur.parts.first())
+        .max_by(|a, b| cmp_versions(&a.1, &b.1))
+        .map(|(t, _)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_versions() {
+        assert_eq!(TagVersion::parse("v4.2.2").unwrap().parts, [4, 2, 2]);
+        assert_eq!(TagVersion::parse("1.0.0-rc.1").unwrap().pre.as_deref(), Some("rc.1"));
+        assert!(TagVersion::parse("release-2024").is_none());
+        assert!(TagVersion::parse("v1.2.3.4").is_none());
+        assert!(TagVersion::parse("v").is_none());
+    }
+
+    #[test]
+    fn picks_most_specific() {
+        assert_eq!(most_specific("v4", &["v4", "v4.2", "v4.2.2"]), "v4.2.2");
+        assert_eq!(most_specific("v4", &["v4", "v4.2.2", "v5.0.0"]), "v4.2.2");
+        assert_eq!(most_specific("v2", &["v2", "v2.0.0-rc1", "v2.0.0"]), "v2.0.0");
+        assert_eq!(most_specific("main", &["v1.1.0", "v1.0.9"]), "v1.1.0");
+        assert_eq!(most_specific("stable", &["stable", "latest"]), "stable");
+    }
+
+    #[test]
+    fn newest_in_major() {
+        let tags = ["v4.1.0", "v4.2.2", "v4.10.0", "v5.0.0", "v4.11.0-beta", "v4"];
+        assert_eq!(newest_release("v4.1.0", tags, true), Some("v4.10.0"));
+        assert_eq!(newest_release("v4.1.0", tags, false), Some("v5.0.0"));
+    }
+}

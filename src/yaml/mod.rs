@@ -1,0 +1,117 @@
+//! The YAML side of hardpin: a tree-sitter concrete syntax tree kept beside the
+//! text, so that every edit is a byte range taken from a node.
+//!
+//! Two views live side by side: the CST here (where things are) and the loaded
+//! data in [`data`] (what they mean), which is used after editing to prove that
+//! nothing but the intended values changed.
+
+pub mod data;
+pub mod route;
+pub mod scalar;
+
+use tree_sitter::{Node, Parser, Tree};
+
+pub use route::{Pair, Seg, pairs};
+pub use scalar::{Scalar, ScalarStyle, scalar};
+
+/// A YAML file that parsed without ERROR or MISSING nodes.
+pub struct YamlDoc {
+    pub text: String,
+    pub tree: Tree,
+}
+
+/// Where the parser gave up, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("YAML syntax error at line {line}, column {column}")]
+pub struct SyntaxError {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl YamlDoc {
+    /// Parse `text`; a tree with any ERROR or MISSING node is rejected, since
+    /// editing a tree the parser only half understood could corrupt the file.
+    pub fn parse(text: String) -> Result<Self, SyntaxError> {
+        let mut parser = Parser::new();
+        parser
+            .set_language(&tree_sitter_yaml::LANGUAGE.into())
+            .expect("tree-sitter-yaml is ABI-compatible with tree-sitter");
+        let tree = parser.parse(&text, None).ok_or(SyntaxError { line: 1, column: 1 })?;
+        if let Some(bad) = first_error(tree.root_node()) {
+            let pos = bad.start_position();
+            return Err(SyntaxError {
+                line: pos.row + 1,
+                column: pos.column + 1,
+            });
+        }
+        Ok(Self { text, tree })
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+
+    /// The text a node spans.
+    pub fn text_of(&self, node: Node<'_>) -> &str {
+        &self.text[node.byte_range()]
+    }
+
+    /// The comment that follows `end` on the same line with only blanks
+    /// between, as a node of the tree.
+    pub fn trailing_comment(&self, end: usize) -> Option<Node<'_>> {
+        let rest = &self.text[end..];
+        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if !rest[gap..].starts_with('#') {
+            return None;
+        }
+        let at = end + gap;
+        self.root()
+            .descendant_for_byte_range(at, at + 1)
+            .filter(|n| n.kind() == "comment" && n.start_byte() == at)
+    }
+}
+
+fn first_error(node: Node<'_>) -> Option<Node<'_>> {
+    if !node.has_error() {
+        return None;
+    }
+    if node.is_error() || node.is_missing() {
+        return Some(node);
+    }
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+    children.into_iter().find_map(first_error).or(Some(node))
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_broken_yaml_with_position() {
+        let err = YamlDoc::parse("a: [1, 2\nb: }\n".into()).err().unwrap();
+        assert!(err.line >= 1);
+    }
+
+    #[test]
+    fn accepts_bom_and_crlf() {
+        let doc = YamlDoc::parse("\u{feff}a: 1\r\nb: 2\r\n".into()).unwrap();
+        assert_eq!(pairs(&doc).len(), 2);
+    }
+
+    #[test]
+    fn finds_trailing_comment() {
+        let doc = YamlDoc::parse("a: x   # note\nb: y\n".into()).unwrap();
+        let c = doc.trailing_comment(4).unwrap();
+        assert_eq!(doc.text_of(c), "# note");
+        assert!(doc.trailing_comment(17).is_none());
+    }
+}

@@ -1,0 +1,173 @@
+//! Scalar values of the CST: their decoded value and how they were written,
+//! so a replacement can be written back in the same quote style.
+
+use tree_sitter::Node;
+
+use super::YamlDoc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|` or `>`: never rewritten by hardpin.
+    Block,
+}
+
+/// A scalar node (without its tag or anchor) and its decoded value.
+#[derive(Debug, Clone)]
+pub struct Scalar<'t> {
+    pub node: Node<'t>,
+    pub style: ScalarStyle,
+    pub value: String,
+}
+
+impl Scalar<'_> {
+    /// Write `value` in this scalar's quote style. Only called with values that
+    /// need no escaping in any style (refs validated by hardpin).
+    pub fn requote(&self, value: &str) -> String {
+        match self.style {
+            ScalarStyle::SingleQuoted => format!("'{}'", value.replace('\'', "''")),
+            ScalarStyle::DoubleQuoted => {
+                format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+            ScalarStyle::Plain | ScalarStyle::Block => value.to_string(),
+        }
+    }
+}
+
+/// The scalar held by `node` (a `flow_node`/`block_node` or a scalar itself).
+pub fn scalar<'t>(doc: &YamlDoc, node: Node<'t>) -> Option<Scalar<'t>> {
+    let found = find_scalar(node)?;
+    let raw = doc.text_of(found);
+    let (style, value) = match found.kind() {
+        "plain_scalar" => (ScalarStyle::Plain, fold_lines(raw)),
+        "single_quote_scalar" => (
+            ScalarStyle::SingleQuoted,
+            fold_lines(&raw[1..raw.len() - 1]).replace("''", "'"),
+        ),
+        "double_quote_scalar" => (ScalarStyle::DoubleQuoted, unescape_double(&raw[1..raw.len() - 1])),
+        "block_scalar" => (ScalarStyle::Block, block_content(raw)),
+        _ => return None,
+    };
+    Some(Scalar {
+        node: found,
+        style,
+        value,
+    })
+}
+
+fn find_scalar(node: Node<'_>) -> Option<Node<'_>> {
+    match node.kind() {
+        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => Some(node),
+        "flow_node" | "block_node" => {
+            let mut cursor = node.walk();
+            node.named_children(&mut cursor).find_map(find_scalar)
+        }
+        _ => None,
+    }
+}
+
+/// Multi-line flow scalars fold line breaks into spaces (blank lines into `\n`).
+fn fold_lines(raw: &str) -> String {
+    if !raw.contains('\n') {
+        return raw.to_string();
+    }
+    let mut out = String::new();
+    let mut pending_space = false;
+    for (i, line) in raw.split('\n').enumerate() {
+        let line = line.trim_matches([' ', '\t', '\r']);
+        if i > 0 && line.is_empty() {
+            out.push('\n');
+            pending_space = false;
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+        }
+        out.push_str(line);
+        pending_space = !line.is_empty();
+    }
+    out
+}
+
+fn unescape_double(raw: &str) -> String {
+    let folded = fold_lines(raw);
+    let mut out = String::with_capacity(folded.len());
+    let mut chars = folded.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some(' ') => out.push(' '),
+            Some(h @ ('x' | 'u' | 'U')) => {
+                let width = match h {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = chars.by_ref().take(width).collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The content of a `|`/`>` block scalar, with its indentation removed and
+/// line breaks kept (hardpin only reads block scalars, e.g. `run:` scripts).
+fn block_content(raw: &str) -> String {
+    let mut lines = raw.split('\n');
+    lines.next(); // the `|` header line
+    let body: Vec<&str> = lines.map(|l| l.trim_end_matches('\r')).collect();
+    let indent = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    let mut out: Vec<&str> = body.iter().map(|l| l.get(indent..).unwrap_or("")).collect();
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::pairs;
+
+    fn value_of(src: &str) -> (ScalarStyle, String) {
+        let doc = YamlDoc::parse(src.into()).unwrap();
+        let p = &pairs(&doc)[0];
+        let s = scalar(&doc, p.value.unwrap()).unwrap();
+        (s.style, s.value)
+    }
+
+    #[test]
+    fn decodes_styles() {
+        assert_eq!(value_of("a: x/y@v1\n"), (ScalarStyle::Plain, "x/y@v1".into()));
+        assert_eq!(value_of("a: 'it''s'\n"), (ScalarStyle::SingleQuoted, "it's".into()));
+        assert_eq!(value_of("a: \"x\\u0041\\\"\"\n"), (ScalarStyle::DoubleQuoted, "xA\"".into()));
+        assert_eq!(value_of("a: !!str x\n"), (ScalarStyle::Plain, "x".into()));
+        assert_eq!(value_of("a: |\n  one\n  two\n"), (ScalarStyle::Block, "one\ntwo\n".into()));
+    }
+
+    #[test]
+    fn folds_multiline_plain() {
+        assert_eq!(value_of("a: one\n  two\n").1, "one two");
+    }
+}
