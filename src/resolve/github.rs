@@ -78,7 +78,8 @@ impl GitHubRefs {
 
     fn repo_url(&self, repo: &RepoId, suffix: &str) -> String {
         // Owner and name were validated to [A-Za-z0-9._-]: safe in a path.
-        format!("{}/{}/{}.git/{suffix}", self.base.as_str().trim_end_matches('/'), repo.owner, repo.name)
+        // GitHub names are case-insensitive; one spelling serves all.
+        format!("{}/{}.git/{suffix}", self.base.as_str().trim_end_matches('/'), repo.key())
     }
 
     fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

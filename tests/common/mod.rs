@@ -1,0 +1,123 @@
+//! Shared test support: local servers, repositories, and one way to run the
+//! binary (with GITHUB_*/GH_* stripped from the environment, so no test can
+//! reach a real GitHub or use a real token).
+#![allow(dead_code)]
+
+pub mod git_server;
+pub mod repos;
+
+use std::path::Path;
+
+pub use git_server::{Behaviour, GitServer};
+pub use repos::{Rev, make_repo};
+
+/// The binary with a clean environment pointed at `server`.
+pub fn hardpin(server_url: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("hardpin").unwrap();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GITHUB_") || k.starts_with("GH_") || k == "NO_COLOR" || k.starts_with("DOCKER_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("GITHUB_SERVER_URL", server_url);
+    cmd
+}
+
+/// Copy a fixture tree into a fresh temporary folder.
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let dst = tempfile::tempdir().unwrap();
+    copy_dir(&src, dst.path());
+    dst
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, relative path → contents, sorted.
+pub fn read_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in walk(dir) {
+        let rel = e.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+        out.push((rel, std::fs::read_to_string(&e).unwrap_or_default()));
+    }
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The standard world of action repositories used by the pin-actions tests.
+pub struct ActionsWorld {
+    pub server: GitServer,
+    /// actions/checkout: [v4.1.0, v4 = v4.2 = v4.2.2 (annotated), main tip]
+    pub checkout: Vec<String>,
+    pub setup_node: Vec<String>,
+    pub codeql: Vec<String>,
+    pub workflows: Vec<String>,
+    pub ambiguous: Vec<String>,
+}
+
+pub fn actions_world(server: GitServer) -> ActionsWorld {
+    let checkout = make_repo(
+        &server,
+        "actions/checkout",
+        &[
+            Rev { tags: &["v4.1.0"], ..Rev::default() },
+            Rev { tags: &["v4"], annotated: &["v4.2", "v4.2.2"], ..Rev::default() },
+            Rev { branches: &["main"], ..Rev::default() },
+        ],
+    );
+    let setup_node = make_repo(
+        &server,
+        "actions/setup-node",
+        &[Rev { annotated: &["v4", "v4.0.3", "v4.0.3-rc.1"], ..Rev::default() }],
+    );
+    let codeql = make_repo(
+        &server,
+        "github/codeql-action",
+        &[Rev { tags: &["v3", "v3.27.0", "codeql-bundle-v2.19.0"], ..Rev::default() }],
+    );
+    let workflows = make_repo(
+        &server,
+        "octo-org/workflows",
+        &[
+            Rev { annotated: &["v1", "v1.0.0"], ..Rev::default() },
+            Rev { branches: &["release/next"], ..Rev::default() },
+        ],
+    );
+    let ambiguous = make_repo(
+        &server,
+        "octo-org/ambiguous",
+        &[Rev { tags: &["stable"], ..Rev::default() }, Rev { branches: &["stable"], ..Rev::default() }],
+    );
+    ActionsWorld {
+        server,
+        checkout,
+        setup_node,
+        codeql,
+        workflows,
+        ambiguous,
+    }
+}

@@ -1,0 +1,65 @@
+//! Bare repositories with known tags and branches, made with the git CLI and
+//! fixed dates so that commit ids (and so snapshots) are the same every run.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::git_server::GitServer;
+
+/// One commit and the refs that point at it.
+#[derive(Default, Clone, Copy)]
+pub struct Rev<'a> {
+    pub tags: &'a [&'a str],
+    pub annotated: &'a [&'a str],
+    pub branches: &'a [&'a str],
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Make `owner/name` on the server from `revs` (oldest first); returns the
+/// commit ids in the same order. The last commit is also `main`.
+pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String> {
+    let (owner, name) = full.split_once('/').unwrap();
+    let bare = server.repo_path(owner, name);
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    git(w, &["init", "-q", "-b", "scratch"]);
+    let mut ids = Vec::new();
+    for (i, rev) in revs.iter().enumerate() {
+        git(w, &["commit", "-q", "--allow-empty", "-m", &format!("{full} commit {i}")]);
+        ids.push(git(w, &["rev-parse", "HEAD"]));
+        for t in rev.tags {
+            git(w, &["tag", t]);
+        }
+        for t in rev.annotated {
+            git(w, &["tag", "-a", t, "-m", &format!("release {t}")]);
+        }
+        for b in rev.branches {
+            git(w, &["branch", "-f", b]);
+        }
+    }
+    if !revs.iter().any(|r| r.branches.contains(&"main")) {
+        git(w, &["branch", "-f", "main"]);
+    }
+    git(w, &["push", "-q", bare.to_str().unwrap(), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"]);
+    git(&bare, &["branch", "-D", "scratch"]);
+    ids
+}
