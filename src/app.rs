@@ -10,7 +10,9 @@ use std::time::Duration;
 use crate::cli::{ColorChoice, FixArgs, Format, ResolveArgs};
 use crate::discover::discover;
 use crate::pipeline::{collect_needs, fix_file, load_all};
-use crate::report::{FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff};
+use crate::report::{
+    FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff,
+};
 use crate::resolve::actions::ActionResolver;
 use crate::resolve::cache::DiskCache;
 use crate::resolve::github::GitHubRefs;
@@ -32,7 +34,11 @@ pub enum SetupError {
     #[error(transparent)]
     Transform(#[from] crate::transforms::UnknownTransform),
     #[error("invalid URL `{url}` for {what}: {reason}")]
-    Url { what: &'static str, url: String, reason: String },
+    Url {
+        what: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("cannot start the HTTP client: {0}")]
     Http(String),
     #[error("cannot start the async runtime: {0}")]
@@ -57,7 +63,9 @@ fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> 
         return Err(err("expected an http(s) URL with a host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(err("credentials do not belong in the URL; use GITHUB_TOKEN"));
+        return Err(err(
+            "credentials do not belong in the URL; use GITHUB_TOKEN",
+        ));
     }
     Ok(url)
 }
@@ -70,11 +78,15 @@ pub fn action_resolver(args: &ResolveArgs) -> Result<ActionResolver, SetupError>
         .filter(|s| !s.trim().is_empty())
         .unwrap_or("https://github.com");
     let base = parse_url("--github-url", server)?;
-    let http = HttpClient::new(Duration::from_secs(args.timeout)).map_err(|e| SetupError::Http(e.to_string()))?;
+    let http = HttpClient::new(Duration::from_secs(args.timeout))
+        .map_err(|e| SetupError::Http(e.to_string()))?;
     let cache = if args.no_cache {
         DiskCache::disabled()
     } else {
-        let dir = args.cache_dir.clone().or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
+        let dir = args
+            .cache_dir
+            .clone()
+            .or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
         DiskCache::new(dir, Duration::from_secs(args.cache_ttl))
     };
     Ok(ActionResolver {
@@ -119,10 +131,15 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
     let write = !args.dry_run && !args.check;
     if write {
         for (report, file) in reports.iter_mut().filter(|r| r.fixed.is_some()).map(|r| {
-            let root = files.iter().find(|f| f.path() == &r.path).map(|f| f.target.root.clone());
+            let root = files
+                .iter()
+                .find(|f| f.path() == &r.path)
+                .map(|f| f.target.root.clone());
             (r, root)
         }) {
-            let (Some(text), Some(root)) = (&report.fixed, file) else { continue };
+            let (Some(text), Some(root)) = (&report.fixed, file) else {
+                continue;
+            };
             if let Err(e) = write_atomic(&report.path, &root, text) {
                 report.findings.push(Finding {
                     path: report.path.clone(),
@@ -145,9 +162,21 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
     };
     for r in &reports {
         summary.files_changed += usize::from(r.fixed.is_some());
-        summary.changes += if r.fixed.is_some() { r.changes.len() } else { 0 };
-        summary.errors += r.findings.iter().filter(|f| f.severity == Severity::Error).count();
-        summary.warnings += r.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        summary.changes += if r.fixed.is_some() {
+            r.changes.len()
+        } else {
+            0
+        };
+        summary.errors += r
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        summary.warnings += r
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
     }
     summary.errors += discover_errors.len();
 
@@ -156,13 +185,20 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
     for e in &discover_errors {
-        let _ = writeln!(err, "error[discover]: {e}\n  help: give a file or folder that exists and can be read");
+        let _ = writeln!(
+            err,
+            "error[discover]: {e}\n  help: give a file or folder that exists and can be read"
+        );
     }
     match args.output.format {
         Format::Text => {
             for r in &reports {
                 if let (Some(fixed), false) = (&r.fixed, write) {
-                    let _ = print_diff(&mut out, &unified_diff(&display_path(&r.path), &r.original, fixed), color);
+                    let _ = print_diff(
+                        &mut out,
+                        &unified_diff(&display_path(&r.path), &r.original, fixed),
+                        color,
+                    );
                 }
                 for f in &r.findings {
                     let _ = writeln!(err, "{}", format_finding(f));
@@ -197,5 +233,6 @@ fn json_report(reports: &[FileReport], summary: &Summary, with_diff: bool) -> St
             v
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "files": files, "summary": summary })).unwrap_or_default()
+    serde_json::to_string_pretty(&serde_json::json!({ "files": files, "summary": summary }))
+        .unwrap_or_default()
 }

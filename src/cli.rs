@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "hardpin", version, about = "Harden CI/CD pipelines: pin actions and images to immutable digests")]
+#[command(
+    name = "hardpin",
+    version,
+    about = "Harden CI/CD pipelines: pin actions and images to immutable digests"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -37,7 +37,10 @@ pub fn kind_of(path: &Path) -> Option<FileKind> {
     let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     let parent = path.parent()?;
     let in_workflows = parent.file_name().is_some_and(|n| n == "workflows")
-        && parent.parent().and_then(Path::file_name).is_some_and(|n| n == ".github");
+        && parent
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == ".github");
     (is_yaml && in_workflows).then_some(FileKind::Workflow)
 }
 
@@ -67,7 +70,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Target>, Vec<DiscoverError>) {
             }
         };
         if meta.is_file() {
-            let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let root = path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             match kind_of_explicit(path) {
                 Some(kind) => targets.push(Target {
                     path: path.clone(),
@@ -76,7 +81,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Target>, Vec<DiscoverError>) {
                 }),
                 None => errors.push(DiscoverError {
                     path: path.clone(),
-                    reason: "not a file hardpin knows how to fix (workflow or action metadata)".into(),
+                    reason: "not a file hardpin knows how to fix (workflow or action metadata)"
+                        .into(),
                 }),
             }
             continue;
@@ -116,10 +122,19 @@ mod tests {
 
     #[test]
     fn kinds_by_place() {
-        assert_eq!(kind_of(Path::new("x/.github/workflows/ci.yml")), Some(FileKind::Workflow));
-        assert_eq!(kind_of(Path::new(".github/workflows/ci.yaml")), Some(FileKind::Workflow));
+        assert_eq!(
+            kind_of(Path::new("x/.github/workflows/ci.yml")),
+            Some(FileKind::Workflow)
+        );
+        assert_eq!(
+            kind_of(Path::new(".github/workflows/ci.yaml")),
+            Some(FileKind::Workflow)
+        );
         assert_eq!(kind_of(Path::new("workflows/ci.yml")), None);
         assert_eq!(kind_of(Path::new(".github/workflows/README.md")), None);
-        assert_eq!(kind_of(Path::new("a/b/action.yaml")), Some(FileKind::Action));
+        assert_eq!(
+            kind_of(Path::new("a/b/action.yaml")),
+            Some(FileKind::Action)
+        );
     }
 }

@@ -11,8 +11,7 @@ use crate::yaml::YamlDoc;
 use crate::yaml::data::check_changes;
 
 /// The hint on every error that means hardpin itself went wrong.
-pub const BUG_HINT: &str =
-    "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
+pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
 
 /// Load every target; files that cannot be loaded become reports with an error.
 pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
@@ -54,7 +53,11 @@ pub fn collect_needs(files: &[SourceFile], transforms: &[Box<dyn Transform>]) ->
 }
 
 /// Run every transform over one file and verify the result.
-pub fn fix_file(file: &SourceFile, transforms: &[Box<dyn Transform>], resolved: &Resolved) -> FileReport {
+pub fn fix_file(
+    file: &SourceFile,
+    transforms: &[Box<dyn Transform>],
+    resolved: &Resolved,
+) -> FileReport {
     let mut all = Outcome::default();
     for t in transforms {
         let o = t.apply(file, resolved);
@@ -75,10 +78,12 @@ pub fn fix_file(file: &SourceFile, transforms: &[Box<dyn Transform>], resolved: 
         report.findings.sort();
         return report;
     }
-    match apply_edits(&report.original, &all.edits).map_err(|e| e.to_string()).and_then(|new| {
-        verify(file, &report.original, &new, &all)?;
-        Ok(new)
-    }) {
+    match apply_edits(&report.original, &all.edits)
+        .map_err(|e| e.to_string())
+        .and_then(|new| {
+            verify(file, &new, &all)?;
+            Ok(new)
+        }) {
         Ok(new) => {
             if new != report.original {
                 report.fixed = Some(new);
@@ -101,11 +106,12 @@ pub fn fix_file(file: &SourceFile, transforms: &[Box<dyn Transform>], resolved: 
 
 /// The edited text must parse cleanly and mean the same as the original
 /// except for the intended changes.
-fn verify(file: &SourceFile, before: &str, after: &str, outcome: &Outcome) -> Result<(), String> {
-    match file.syntax {
-        Syntax::Yaml(_) => {
-            YamlDoc::parse(after.to_string()).map_err(|e| format!("the result does not parse ({e})"))?;
-            check_changes(before, after, &outcome.allowed)
+fn verify(file: &SourceFile, after: &str, outcome: &Outcome) -> Result<(), String> {
+    match &file.syntax {
+        Syntax::Yaml(before) => {
+            let after = YamlDoc::parse(after.to_string())
+                .map_err(|e| format!("the result does not parse ({e})"))?;
+            check_changes(before, &after, &outcome.allowed)
         }
     }
 }

@@ -85,8 +85,12 @@ pub enum RefError {
 impl RefError {
     pub fn hint(&self) -> &'static str {
         match self {
-            RefError::MissingRef(_) => "add a tag, branch or commit after `@`, e.g. `actions/checkout@v4`",
-            _ => "GitHub names use letters, digits, `-`, `_` and `.`; refs follow git's ref-name rules",
+            RefError::MissingRef(_) => {
+                "add a tag, branch or commit after `@`, e.g. `actions/checkout@v4`"
+            }
+            _ => {
+                "GitHub names use letters, digits, `-`, `_` and `.`; refs follow git's ref-name rules"
+            }
         }
     }
 }
@@ -94,7 +98,11 @@ impl RefError {
 /// Classify a `uses:` value.
 pub fn classify(value: &str) -> Result<UsesTarget, RefError> {
     let v = value.trim();
-    if v.starts_with("./") || v.starts_with("../") || v == "." || v.starts_with('$') && !v.contains("${{") {
+    if v.starts_with("./")
+        || v.starts_with("../")
+        || v == "."
+        || v.starts_with('$') && !v.contains("${{")
+    {
         return Ok(UsesTarget::Local);
     }
     if let Some(image) = v.strip_prefix("docker://") {
@@ -103,7 +111,9 @@ pub fn classify(value: &str) -> Result<UsesTarget, RefError> {
     if v.contains("${{") {
         return Ok(UsesTarget::Expression);
     }
-    let (name, git_ref) = v.rsplit_once('@').ok_or_else(|| RefError::MissingRef(v.to_string()))?;
+    let (name, git_ref) = v
+        .rsplit_once('@')
+        .ok_or_else(|| RefError::MissingRef(v.to_string()))?;
     let mut segs = name.split('/');
     let (Some(owner), Some(repo)) = (segs.next(), segs.next()) else {
         return Err(RefError::Shape(v.to_string()));
@@ -144,13 +154,17 @@ fn validate_owner(owner: &str) -> Result<(), RefError> {
     let ok = !owner.is_empty()
         && owner.len() <= 100
         && !owner.starts_with('-')
-        && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then_some(()).ok_or_else(|| RefError::Owner(owner.to_string()))
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(())
+        .ok_or_else(|| RefError::Owner(owner.to_string()))
 }
 
 fn validate_repo(repo: &str) -> Result<(), RefError> {
     let ok = is_path_segment(repo) && repo.len() <= 100;
-    ok.then_some(()).ok_or_else(|| RefError::Repo(repo.to_string()))
+    ok.then_some(())
+        .ok_or_else(|| RefError::Repo(repo.to_string()))
 }
 
 fn is_path_segment(s: &str) -> bool {
@@ -158,7 +172,8 @@ fn is_path_segment(s: &str) -> bool {
         && s != "."
         && s != ".."
         && !s.starts_with('-')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// git's ref-name rules, narrowed to characters that are safe everywhere a
@@ -190,7 +205,9 @@ pub fn validate_ref(r: &str) -> Result<(), RefError> {
     if r.contains("..") {
         return err("it contains `..`");
     }
-    if r.split('/').any(|c| c.starts_with('.') || c.ends_with(".lock")) {
+    if r.split('/')
+        .any(|c| c.starts_with('.') || c.ends_with(".lock"))
+    {
         return err("a component starts with `.` or ends with `.lock`");
     }
     if r.ends_with('.') {
@@ -213,7 +230,10 @@ mod tests {
     #[test]
     fn parses_plain_and_path_refs() {
         let a = remote("actions/checkout@v4");
-        assert_eq!((a.repo.to_string(), a.path, a.git_ref.as_str()), ("actions/checkout".into(), None, "v4"));
+        assert_eq!(
+            (a.repo.to_string(), a.path, a.git_ref.as_str()),
+            ("actions/checkout".into(), None, "v4")
+        );
         let b = remote("github/codeql-action/init@v3");
         assert_eq!(b.path.as_deref(), Some("init"));
         let c = remote("octo/wf/.github/workflows/ci.yml@release/1.x");
@@ -224,8 +244,14 @@ mod tests {
     #[test]
     fn leaves_local_docker_and_expressions() {
         assert_eq!(classify("./.github/actions/x").unwrap(), UsesTarget::Local);
-        assert_eq!(classify("docker://alpine:3").unwrap(), UsesTarget::Docker("alpine:3".into()));
-        assert_eq!(classify("a/b@${{ matrix.v }}").unwrap(), UsesTarget::Expression);
+        assert_eq!(
+            classify("docker://alpine:3").unwrap(),
+            UsesTarget::Docker("alpine:3".into())
+        );
+        assert_eq!(
+            classify("a/b@${{ matrix.v }}").unwrap(),
+            UsesTarget::Expression
+        );
         assert!(matches!(
             classify("a/b@0123456789abcdef0123456789abcdef01234567").unwrap(),
             UsesTarget::Pinned(_)

@@ -24,8 +24,6 @@ pub enum LoadError {
     NotUtf8,
     #[error("{0}; the file was left untouched")]
     Yaml(#[from] crate::yaml::SyntaxError),
-    #[error("YAML the data check cannot load ({0}); the file was left untouched")]
-    Data(String),
 }
 
 impl LoadError {
@@ -50,12 +48,7 @@ impl SourceFile {
         let bytes = std::fs::read(&target.path)?;
         let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
         let syntax = match target.kind {
-            FileKind::Workflow | FileKind::Action => {
-                // Both parsers must understand the file: the second one is
-                // what proves an edit changed only what it meant to.
-                crate::yaml::data::load(&text).map_err(LoadError::Data)?;
-                Syntax::Yaml(YamlDoc::parse(text)?)
-            }
+            FileKind::Workflow | FileKind::Action => Syntax::Yaml(YamlDoc::parse(text)?),
         };
         Ok(Self { target, syntax })
     }

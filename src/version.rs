@@ -18,8 +18,14 @@ impl TagVersion {
             Some(i) => (&body[..i], Some(body[i + 1..].to_string())),
             None => (body, None),
         };
-        let parts: Vec<u64> = core.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-        if parts.is_empty() || parts.len() > 3 || core.split('.').any(|p| p.is_empty() || p.starts_with('+')) {
+        let parts: Vec<u64> = core
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        if parts.is_empty()
+            || parts.len() > 3
+            || core.split('.').any(|p| p.is_empty() || p.starts_with('+'))
+        {
             return None;
         }
         Some(Self { parts, pre })
@@ -48,31 +54,24 @@ fn cmp_versions(a: &TagVersion, b: &TagVersion) -> Ordering {
 /// `requested` itself when no candidate reads as a version.
 pub fn most_specific<'a>(requested: &'a str, candidates: &[&'a str]) -> &'a str {
     let wanted = TagVersion::parse(requested);
-    let rank = |tag: &str| {
-        let v = TagVersion::parse(tag)?;
+    let key = |v: &TagVersion| {
         let inside = wanted.as_ref().is_none_or(|w| v.within(w));
-        Some((inside, v.parts.len(), v.pre.is_none(), v))
+        (inside, v.parts.len(), v.pre.is_none())
     };
-    let mut best: Option<(&str, (bool, usize, bool, TagVersion))> = None;
-    for &tag in candidates {
-        let Some(r) = rank(tag) else { continue };
-        let better = match &best {
-            None => true,
-            Some((_, b)) => (r.0, r.1, r.2)
-                .cmp(&(b.0, b.1, b.2))
-                .then_with(|| cmp_versions(&r.3, &b.3))
-                .is_gt(),
-        };
-        if better {
-            best = Some((tag, r));
-        }
-    }
-    best.map_or(requested, |(t, _)| t)
+    candidates
+        .iter()
+        .filter_map(|&tag| TagVersion::parse(tag).map(|v| (tag, v)))
+        .max_by(|(_, a), (_, b)| key(a).cmp(&key(b)).then_with(|| cmp_versions(a, b)))
+        .map_or(requested, |(tag, _)| tag)
 }
 
 /// The newest tag in `tags` that is a full release version within `range`
 /// (same major when `same_major`), for `hardpin update`.
-pub fn newest_release<'a>(current: &str, tags: impl IntoIterator<Item = &'a str>, same_major: bool) -> Option<&'a str> {
+pub fn newest_release<'a>(
+    current: &str,
+    tags: impl IntoIterator<Item = &'a str>,
+    same_major: bool,
+) -> Option<&'a str> {
     let cur = TagVersion::parse(current)?;
     tags.into_iter()
         .filter_map(|t| TagVersion::parse(t).map(|v| (t, v)))
@@ -89,7 +88,10 @@ mod tests {
     #[test]
     fn parses_versions() {
         assert_eq!(TagVersion::parse("v4.2.2").unwrap().parts, [4, 2, 2]);
-        assert_eq!(TagVersion::parse("1.0.0-rc.1").unwrap().pre.as_deref(), Some("rc.1"));
+        assert_eq!(
+            TagVersion::parse("1.0.0-rc.1").unwrap().pre.as_deref(),
+            Some("rc.1")
+        );
         assert!(TagVersion::parse("release-2024").is_none());
         assert!(TagVersion::parse("v1.2.3.4").is_none());
         assert!(TagVersion::parse("v").is_none());
@@ -99,14 +101,24 @@ mod tests {
     fn picks_most_specific() {
         assert_eq!(most_specific("v4", &["v4", "v4.2", "v4.2.2"]), "v4.2.2");
         assert_eq!(most_specific("v4", &["v4", "v4.2.2", "v5.0.0"]), "v4.2.2");
-        assert_eq!(most_specific("v2", &["v2", "v2.0.0-rc1", "v2.0.0"]), "v2.0.0");
+        assert_eq!(
+            most_specific("v2", &["v2", "v2.0.0-rc1", "v2.0.0"]),
+            "v2.0.0"
+        );
         assert_eq!(most_specific("main", &["v1.1.0", "v1.0.9"]), "v1.1.0");
         assert_eq!(most_specific("stable", &["stable", "latest"]), "stable");
     }
 
     #[test]
     fn newest_in_major() {
-        let tags = ["v4.1.0", "v4.2.2", "v4.10.0", "v5.0.0", "v4.11.0-beta", "v4"];
+        let tags = [
+            "v4.1.0",
+            "v4.2.2",
+            "v4.10.0",
+            "v5.0.0",
+            "v4.11.0-beta",
+            "v4",
+        ];
         assert_eq!(newest_release("v4.1.0", tags, true), Some("v4.10.0"));
         assert_eq!(newest_release("v4.1.0", tags, false), Some("v5.0.0"));
     }

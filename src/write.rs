@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("{path} resolves to {target}, outside {root}; not written")]
-    OutsideTree { path: PathBuf, target: PathBuf, root: PathBuf },
+    OutsideTree {
+        path: PathBuf,
+        target: PathBuf,
+        root: PathBuf,
+    },
     #[error("could not write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -60,13 +64,19 @@ mod tests {
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic(&f, tree.path(), "new").unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "new");
-        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
 
         let secret = outside.path().join("b.yml");
         std::fs::write(&secret, "keep").unwrap();
         let link = tree.path().join("b.yml");
         std::os::unix::fs::symlink(&secret, &link).unwrap();
-        assert!(matches!(write_atomic(&link, tree.path(), "x"), Err(WriteError::OutsideTree { .. })));
+        assert!(matches!(
+            write_atomic(&link, tree.path(), "x"),
+            Err(WriteError::OutsideTree { .. })
+        ));
         assert_eq!(std::fs::read_to_string(&secret).unwrap(), "keep");
     }
 }

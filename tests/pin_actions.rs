@@ -23,7 +23,8 @@ fn fixes_fixture_tree() {
         .code(0);
     let settings = snapshot_settings();
     for (path, text) in read_tree(dir.path()) {
-        settings.bind(|| insta::assert_snapshot!(format!("fix__{}", path.replace('/', "__")), text));
+        settings
+            .bind(|| insta::assert_snapshot!(format!("fix__{}", path.replace('/', "__")), text));
     }
 }
 
@@ -48,10 +49,20 @@ fn crlf_and_bom_are_kept_byte_for_byte() {
     let world = actions_world(GitServer::start());
     let crlf = format!("\u{feff}{}", SIMPLE.replace('\n', "\r\n"));
     let dir = workflow_dir(&[("crlf.yml", &crlf)]);
-    hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     let expected = crlf
-        .replace("actions/checkout@v4", &format!("actions/checkout@{} # v4.2.2", world.checkout[1]))
-        .replace("actions/setup-node@v4 # node", &format!("actions/setup-node@{} # v4.0.3 # node", world.setup_node[0]));
+        .replace(
+            "actions/checkout@v4",
+            &format!("actions/checkout@{} # v4.2.2", world.checkout[1]),
+        )
+        .replace(
+            "actions/setup-node@v4 # node",
+            &format!("actions/setup-node@{} # v4.0.3 # node", world.setup_node[0]),
+        );
     assert_eq!(read(&dir, "crlf.yml"), expected);
 }
 
@@ -68,7 +79,13 @@ fn dry_run_prints_diff_and_writes_nothing() {
         .stdout
         .clone();
     let out = String::from_utf8(out).unwrap();
-    assert!(out.contains(&format!("\x1b[32m+      - uses: actions/checkout@{} # v4.2.2\x1b[0m", world.checkout[1])), "{out}");
+    assert!(
+        out.contains(&format!(
+            "\x1b[32m+      - uses: actions/checkout@{} # v4.2.2\x1b[0m",
+            world.checkout[1]
+        )),
+        "{out}"
+    );
     assert_eq!(read(&dir, "ci.yml"), SIMPLE);
 
     // NO_COLOR wins over --color always; the plain diff is snapshotted.
@@ -91,9 +108,17 @@ fn check_exit_codes_and_second_run_is_clean() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
     let before = read_tree(dir.path());
-    hardpin(&world.server.url).args(["fix", "--no-cache", "--check"]).arg(dir.path()).assert().code(1);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache", "--check"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
     assert_eq!(read_tree(dir.path()), before, "--check wrote something");
-    hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     let after = read_tree(dir.path());
     hardpin(&world.server.url)
         .args(["fix", "--no-cache", "--check"])
@@ -101,7 +126,11 @@ fn check_exit_codes_and_second_run_is_clean() {
         .assert()
         .code(0)
         .stdout("");
-    hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     assert_eq!(read_tree(dir.path()), after, "second run changed something");
 }
 
@@ -125,23 +154,44 @@ fn hostile_refs_never_reach_the_server() {
     let world = actions_world(GitServer::start());
     let hostile = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: evil/one@v1;curl${IFS}x\n      - uses: \"evil/two@v1 --upload-pack=touch\"\n      - uses: evil/three@../../etc\n      - uses: evil/four/../../x@v1\n      - uses: evil/five@-oProxyCommand\n      - uses: evil%2fsix@v1\n      - uses: actions/checkout@v4\n";
     let dir = workflow_dir(&[("hostile.yml", hostile)]);
-    let assert = hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(2);
+    let assert = hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     for line in [6, 7, 8, 9, 10, 11] {
-        assert!(stderr.contains(&format!("hostile.yml:{line}:")), "line {line} not reported:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("hostile.yml:{line}:")),
+            "line {line} not reported:\n{stderr}"
+        );
     }
     for req in world.server.requests() {
-        assert!(!req.target.contains("evil"), "hostile ref reached the server: {}", req.target);
+        assert!(
+            !req.target.contains("evil"),
+            "hostile ref reached the server: {}",
+            req.target
+        );
     }
     let text = read(&dir, "hostile.yml");
     assert!(text.contains("evil/one@v1;curl${IFS}x"));
-    assert!(text.contains(&world.checkout[1]), "the good ref in the same file is still pinned");
+    assert!(
+        text.contains(&world.checkout[1]),
+        "the good ref in the same file is still pinned"
+    );
 }
 
 #[test]
 fn token_goes_only_to_the_github_host() {
     let other = GitServer::start();
-    make_repo(&other, "moved/away", &[Rev { tags: &["v1"], ..Rev::default() }]);
+    make_repo(
+        &other,
+        "moved/away",
+        &[Rev {
+            tags: &["v1"],
+            ..Rev::default()
+        }],
+    );
     let world = actions_world(GitServer::with(Behaviour {
         redirects: vec![("/moved/".into(), format!("{}/moved/", other.url))],
         ..Behaviour::default()
@@ -157,9 +207,16 @@ fn token_goes_only_to_the_github_host() {
         .assert()
         .code(2);
     let out = assert.get_output();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!all.contains("ghs_secretvalue123"), "token printed");
-    assert!(all.contains("moved/away"), "the redirected repository is named:\n{all}");
+    assert!(
+        all.contains("moved/away"),
+        "the redirected repository is named:\n{all}"
+    );
     use base64::Engine;
     let basic = format!(
         "Basic {}",
@@ -170,35 +227,64 @@ fn token_goes_only_to_the_github_host() {
     for r in &reqs {
         assert_eq!(r.headers.get("authorization"), Some(&basic), "{}", r.target);
     }
-    assert!(other.requests().is_empty(), "a request followed the redirect to another host");
+    assert!(
+        other.requests().is_empty(),
+        "a request followed the redirect to another host"
+    );
 }
 
 #[test]
 fn one_request_per_repository_and_v0_fallback() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
-    hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     let v2 = read_tree(dir.path());
     let reqs = world.server.requests();
-    let mut repos: Vec<String> = reqs.iter().map(|r| r.target.split(".git/").next().unwrap().to_string()).collect();
+    let mut repos: Vec<String> = reqs
+        .iter()
+        .map(|r| r.target.split(".git/").next().unwrap().to_string())
+        .collect();
     let n = repos.len();
     repos.sort();
     repos.dedup();
     assert_eq!(n, repos.len(), "a repository was asked twice: {reqs:?}");
     assert_eq!(repos.len(), 5);
 
-    let old = actions_world(GitServer::with(Behaviour { v0_only: true, ..Behaviour::default() }));
+    let old = actions_world(GitServer::with(Behaviour {
+        v0_only: true,
+        ..Behaviour::default()
+    }));
     let dir0 = copy_fixture("pin-actions");
-    hardpin(&old.server.url).args(["fix", "--no-cache"]).arg(dir0.path()).assert().code(0);
+    hardpin(&old.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir0.path())
+        .assert()
+        .code(0);
     assert_eq!(read_tree(dir0.path()), v2, "v0 and v2 disagree");
-    assert!(old.server.requests().iter().any(|r| r.target.contains("info/refs")));
+    assert!(
+        old.server
+            .requests()
+            .iter()
+            .any(|r| r.target.contains("info/refs"))
+    );
 }
 
 #[test]
 fn retries_transient_errors() {
-    let world = actions_world(GitServer::with(Behaviour { fail_first: 2, ..Behaviour::default() }));
+    let world = actions_world(GitServer::with(Behaviour {
+        fail_first: 2,
+        ..Behaviour::default()
+    }));
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
-    hardpin(&world.server.url).args(["fix", "--no-cache"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     assert!(read(&dir, "ci.yml").contains(&world.checkout[1]));
 }
 
@@ -220,7 +306,11 @@ fn cache_serves_offline_runs() {
         .arg(dir.path())
         .assert()
         .code(0);
-    assert_eq!(world.server.requests().len(), before, "offline run made requests");
+    assert_eq!(
+        world.server.requests().len(),
+        before,
+        "offline run made requests"
+    );
     assert!(read(&dir, "ci.yml").contains(&world.checkout[1]));
 
     let empty = tempfile::tempdir().unwrap();
@@ -231,7 +321,9 @@ fn cache_serves_offline_runs() {
         .arg(dir2.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("actions/checkout is not in the cache"));
+        .stderr(predicate::str::contains(
+            "actions/checkout is not in the cache",
+        ));
 }
 
 #[test]
@@ -247,8 +339,12 @@ fn unknown_repo_and_ref_are_named() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("cannot pin nobody/nothing@v1: repository nobody/nothing not found")
-                .and(predicate::str::contains("cannot pin actions/checkout@v99: no tag or branch `v99`")),
+            predicate::str::contains(
+                "cannot pin nobody/nothing@v1: repository nobody/nothing not found",
+            )
+            .and(predicate::str::contains(
+                "cannot pin actions/checkout@v99: no tag or branch `v99`",
+            )),
         );
 }
 
@@ -274,12 +370,18 @@ fn symlink_out_of_the_tree_is_not_written() {
 fn only_and_skip_select_transforms() {
     let world = actions_world(GitServer::start());
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
-    hardpin(&world.server.url).args(["fix", "--skip", "pin-actions"]).arg(dir.path()).assert().code(0);
+    hardpin(&world.server.url)
+        .args(["fix", "--skip", "pin-actions"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
     assert_eq!(read(&dir, "ci.yml"), SIMPLE);
     hardpin(&world.server.url)
         .args(["fix", "--only", "no-such-thing"])
         .arg(dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown transform `no-such-thing`"));
+        .stderr(predicate::str::contains(
+            "unknown transform `no-such-thing`",
+        ));
 }

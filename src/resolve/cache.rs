@@ -23,7 +23,9 @@ struct Entry<T> {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl DiskCache {
@@ -39,7 +41,12 @@ impl DiskCache {
         // Keys hold user-controlled names: hash them rather than build paths.
         let digest = Sha256::digest(key.as_bytes());
         let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        Some(self.dir.as_ref()?.join(namespace).join(format!("{name}.json")))
+        Some(
+            self.dir
+                .as_ref()?
+                .join(namespace)
+                .join(format!("{name}.json")),
+        )
     }
 
     /// A fresh entry, or with `any_age` (offline) an entry of any age.
@@ -53,13 +60,17 @@ impl DiskCache {
     /// Store an entry; a cache that cannot be written only costs speed, so
     /// failures are ignored.
     pub fn put<T: Serialize>(&self, namespace: &str, key: &str, value: &T) {
-        let Some(path) = self.file(namespace, key) else { return };
+        let Some(path) = self.file(namespace, key) else {
+            return;
+        };
         let entry = Entry {
             key: key.to_string(),
             fetched_at: now(),
             value,
         };
-        let Ok(json) = serde_json::to_vec(&entry) else { return };
+        let Ok(json) = serde_json::to_vec(&entry) else {
+            return;
+        };
         let Some(parent) = path.parent() else { return };
         if std::fs::create_dir_all(parent).is_err() {
             return;
@@ -82,10 +93,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = DiskCache::new(Some(dir.path().into()), Duration::from_secs(60));
         c.put("refs", "github.com/a/b", &vec![1, 2]);
-        assert_eq!(c.get::<Vec<i32>>("refs", "github.com/a/b", false), Some(vec![1, 2]));
+        assert_eq!(
+            c.get::<Vec<i32>>("refs", "github.com/a/b", false),
+            Some(vec![1, 2])
+        );
         assert_eq!(c.get::<Vec<i32>>("refs", "github.com/a/c", false), None);
         let stale = DiskCache::new(Some(dir.path().into()), Duration::ZERO);
         assert_eq!(stale.get::<Vec<i32>>("refs", "github.com/a/b", false), None);
-        assert_eq!(stale.get::<Vec<i32>>("refs", "github.com/a/b", true), Some(vec![1, 2]));
+        assert_eq!(
+            stale.get::<Vec<i32>>("refs", "github.com/a/b", true),
+            Some(vec![1, 2])
+        );
     }
 }

@@ -22,11 +22,19 @@ pub enum FetchError {
     #[error("access to {repo} was refused (HTTP {status})")]
     Denied { repo: String, status: u16 },
     #[error("{host} answered HTTP {status} for {repo}")]
-    Status { repo: String, host: String, status: u16 },
+    Status {
+        repo: String,
+        host: String,
+        status: u16,
+    },
     #[error("could not reach {host}: {reason}")]
     Network { host: String, reason: String },
     #[error("unexpected answer from {host} for {repo}: {reason}")]
-    Protocol { repo: String, host: String, reason: String },
+    Protocol {
+        repo: String,
+        host: String,
+        reason: String,
+    },
     #[error("{0} is not in the cache (--offline)")]
     NotCached(String),
 }
@@ -37,11 +45,15 @@ impl FetchError {
             FetchError::NotFound(_) => {
                 "check the owner and name; for a private repository set GITHUB_TOKEN or GH_TOKEN"
             }
-            FetchError::Denied { .. } => "set GITHUB_TOKEN or GH_TOKEN to a token that can read the repository",
+            FetchError::Denied { .. } => {
+                "set GITHUB_TOKEN or GH_TOKEN to a token that can read the repository"
+            }
             FetchError::Status { .. } | FetchError::Network { .. } => {
                 "check the network, or --github-url / GITHUB_SERVER_URL; run again later"
             }
-            FetchError::Protocol { .. } => "is --github-url / GITHUB_SERVER_URL a GitHub (Enterprise) server?",
+            FetchError::Protocol { .. } => {
+                "is --github-url / GITHUB_SERVER_URL a GitHub (Enterprise) server?"
+            }
             FetchError::NotCached(_) => "run once without --offline to fill the cache",
         }
     }
@@ -79,7 +91,11 @@ impl GitHubRefs {
     fn repo_url(&self, repo: &RepoId, suffix: &str) -> String {
         // Owner and name were validated to [A-Za-z0-9._-]: safe in a path.
         // GitHub names are case-insensitive; one spelling serves all.
-        format!("{}/{}.git/{suffix}", self.base.as_str().trim_end_matches('/'), repo.key())
+        format!(
+            "{}/{}.git/{suffix}",
+            self.base.as_str().trim_end_matches('/'),
+            repo.key()
+        )
     }
 
     fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -100,7 +116,10 @@ impl GitHubRefs {
     async fn ls_refs_v2(&self, repo: &RepoId) -> Result<Option<RefListing>, FetchError> {
         let mut body = Vec::new();
         pktline::push_line(&mut body, "command=ls-refs\n");
-        pktline::push_line(&mut body, concat!("agent=hardpin/", env!("CARGO_PKG_VERSION"), "\n"));
+        pktline::push_line(
+            &mut body,
+            concat!("agent=hardpin/", env!("CARGO_PKG_VERSION"), "\n"),
+        );
         body.extend_from_slice(pktline::DELIM);
         pktline::push_line(&mut body, "peel\n");
         pktline::push_line(&mut body, "ref-prefix refs/tags/\n");
@@ -143,7 +162,9 @@ impl GitHubRefs {
             s if s.is_success() => {}
             StatusCode::NOT_FOUND => return Err(FetchError::NotFound(repo.to_string())),
             // GitHub answers 401 for a repository that does not exist or is private.
-            StatusCode::UNAUTHORIZED if self.token.is_none() => return Err(FetchError::NotFound(repo.to_string())),
+            StatusCode::UNAUTHORIZED if self.token.is_none() => {
+                return Err(FetchError::NotFound(repo.to_string()));
+            }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 return Err(FetchError::Denied {
                     repo: repo.to_string(),
@@ -158,7 +179,10 @@ impl GitHubRefs {
                 });
             }
         }
-        resp.bytes().await.map(|b| b.to_vec()).map_err(|e| self.network(e))
+        resp.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| self.network(e))
     }
 
     fn network(&self, e: reqwest::Error) -> FetchError {
@@ -169,7 +193,9 @@ impl GitHubRefs {
     }
 }
 
-fn listing_from<'a>(lines: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> RefListing {
+fn listing_from<'a>(
+    lines: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> RefListing {
     let mut listing = RefListing::default();
     for (oid, name, peeled) in lines {
         let commit = peeled.unwrap_or(oid).to_ascii_lowercase();
@@ -193,7 +219,9 @@ pub fn parse_ls_refs(body: &[u8]) -> Result<RefListing, String> {
         let Packet::Data(d) = p else {
             return Err("unexpected control packet in ls-refs answer".into());
         };
-        let line = std::str::from_utf8(d).map_err(|_| "ref line is not UTF-8")?.trim_end_matches('\n');
+        let line = std::str::from_utf8(d)
+            .map_err(|_| "ref line is not UTF-8")?
+            .trim_end_matches('\n');
         if let Some(msg) = line.strip_prefix("ERR ") {
             return Err(format!("server error: {msg}"));
         }
@@ -219,7 +247,11 @@ pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
     for p in packets {
         let Packet::Data(d) = p else { continue };
         let line = std::str::from_utf8(d).map_err(|_| "ref line is not UTF-8")?;
-        let line = line.split('\0').next().unwrap_or_default().trim_end_matches('\n');
+        let line = line
+            .split('\0')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('\n');
         if line.starts_with("# service=") {
             seen_service = true;
             continue;
@@ -240,11 +272,13 @@ pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
     if !seen_service {
         return Err("not a git smart-HTTP advertisement".into());
     }
-    Ok(listing_from(
-        direct
-            .iter()
-            .map(|(oid, name)| (oid.as_str(), name.as_str(), peeled.get(name).map(String::as_str))),
-    ))
+    Ok(listing_from(direct.iter().map(|(oid, name)| {
+        (
+            oid.as_str(),
+            name.as_str(),
+            peeled.get(name).map(String::as_str),
+        )
+    })))
 }
 
 #[cfg(test)]

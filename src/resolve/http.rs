@@ -48,14 +48,23 @@ impl HttpClient {
     }
 
     /// Send the request `build` makes, retrying transient failures.
-    pub async fn send(&self, build: impl Fn(&Client) -> RequestBuilder) -> Result<Response, reqwest::Error> {
+    pub async fn send(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, reqwest::Error> {
         let mut attempt = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let result = build(&self.client).send().await;
             let wait = match &result {
-                Ok(resp) if is_transient(resp.status()) => retry_after(resp).unwrap_or(backoff(attempt)),
-                Err(e) if e.is_timeout() || e.is_connect() || e.is_request() && !e.is_redirect() => backoff(attempt),
+                Ok(resp) if is_transient(resp.status()) => {
+                    retry_after(resp).unwrap_or(backoff(attempt))
+                }
+                Err(e)
+                    if e.is_timeout() || e.is_connect() || e.is_request() && !e.is_redirect() =>
+                {
+                    backoff(attempt)
+                }
                 _ => return result,
             };
             if attempt >= RETRIES {
@@ -76,6 +85,13 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn retry_after(resp: &Response) -> Option<Duration> {
-    let secs: u64 = resp.headers().get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
+    let secs: u64 = resp
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(secs))
 }

@@ -45,8 +45,12 @@ impl RefListing {
             .strip_prefix("refs/tags/")
             .or_else(|| git_ref.strip_prefix("refs/heads/"))
             .unwrap_or(git_ref);
-        let as_tag = (!git_ref.starts_with("refs/heads/")).then(|| self.tags.get(short)).flatten();
-        let as_branch = (!git_ref.starts_with("refs/tags/")).then(|| self.heads.get(short)).flatten();
+        let as_tag = (!git_ref.starts_with("refs/heads/"))
+            .then(|| self.tags.get(short))
+            .flatten();
+        let as_branch = (!git_ref.starts_with("refs/tags/"))
+            .then(|| self.heads.get(short))
+            .flatten();
         match (as_tag, as_branch) {
             (Some(commit), branch) => {
                 let same_commit: Vec<&str> = self
@@ -78,10 +82,16 @@ mod tests {
     fn listing() -> RefListing {
         let c = |n: u8| format!("{n:040x}");
         RefListing {
-            tags: [("v4", 1), ("v4.2", 1), ("v4.2.2", 1), ("v4.2.1", 2), ("main", 3)]
-                .into_iter()
-                .map(|(t, n)| (t.to_string(), c(n)))
-                .collect(),
+            tags: [
+                ("v4", 1),
+                ("v4.2", 1),
+                ("v4.2.2", 1),
+                ("v4.2.1", 2),
+                ("main", 3),
+            ]
+            .into_iter()
+            .map(|(t, n)| (t.to_string(), c(n)))
+            .collect(),
             heads: [("main", 4), ("releases/v1", 5)]
                 .into_iter()
                 .map(|(t, n)| (t.to_string(), c(n)))
@@ -100,7 +110,10 @@ mod tests {
     #[test]
     fn branch_comment_is_branch() {
         let p = listing().pin("releases/v1").unwrap();
-        assert_eq!((p.commit, p.comment), (format!("{:040x}", 5), "releases/v1".into()));
+        assert_eq!(
+            (p.commit, p.comment),
+            (format!("{:040x}", 5), "releases/v1".into())
+        );
     }
 
     #[test]

@@ -79,7 +79,10 @@ pub fn registry() -> Vec<Box<dyn Transform>> {
 pub struct UnknownTransform(pub String, pub String);
 
 /// The transforms `--only` and `--skip` leave.
-pub fn select(only: &[String], skip: &[String]) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
+pub fn select(
+    only: &[String],
+    skip: &[String],
+) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
     let all = registry();
     let known: Vec<&str> = all.iter().map(|t| t.name()).collect();
     for name in only.iter().chain(skip) {

@@ -24,7 +24,10 @@ const NAME: &str = "pin-actions";
 /// Where `uses:` means an action or reusable workflow.
 fn uses_routes(kind: FileKind) -> &'static [&'static [&'static str]] {
     match kind {
-        FileKind::Workflow => &[&["jobs", "*", "steps", "[]", "uses"], &["jobs", "*", "uses"]],
+        FileKind::Workflow => &[
+            &["jobs", "*", "steps", "[]", "uses"],
+            &["jobs", "*", "uses"],
+        ],
         FileKind::Action => &[&["runs", "steps", "[]", "uses"]],
     }
 }
@@ -42,18 +45,29 @@ fn uses_values<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<(Pair<'t>, Sca
         .collect()
 }
 
+/// Every remote action reference of a file that is not pinned yet.
+pub fn action_refs(file: &SourceFile) -> Vec<ActionRef> {
+    let Some(doc) = file.yaml() else {
+        return Vec::new();
+    };
+    uses_values(file, doc)
+        .into_iter()
+        .filter_map(|(_, s)| match classify(&s.value) {
+            Ok(UsesTarget::Remote(a)) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Transform for PinActions {
     fn name(&self) -> &'static str {
         NAME
     }
 
     fn collect(&self, file: &SourceFile, needs: &mut Needs) {
-        let Some(doc) = file.yaml() else { return };
-        for (_, s) in uses_values(file, doc) {
-            if let Ok(UsesTarget::Remote(a)) = classify(&s.value) {
-                needs.repos.insert(a.repo);
-            }
-        }
+        needs
+            .repos
+            .extend(action_refs(file).into_iter().map(|a| a.repo));
     }
 
     fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
@@ -65,8 +79,17 @@ impl Transform for PinActions {
                 continue;
             }
             match classify(&s.value) {
-                Err(e) => out.finding(file, NAME, at, Severity::Error, e.to_string(), Some(e.hint())),
-                Ok(UsesTarget::Remote(action)) => pin_one(file, doc, &s, &action, resolved, &mut out),
+                Err(e) => out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Error,
+                    e.to_string(),
+                    Some(e.hint()),
+                ),
+                Ok(UsesTarget::Remote(action)) => {
+                    pin_one(file, doc, &s, &action, resolved, &mut out)
+                }
                 Ok(_) => {}
             }
         }
@@ -74,12 +97,26 @@ impl Transform for PinActions {
     }
 }
 
-fn pin_one(file: &SourceFile, doc: &YamlDoc, s: &Scalar<'_>, action: &ActionRef, resolved: &Resolved, out: &mut Outcome) {
+fn pin_one(
+    file: &SourceFile,
+    doc: &YamlDoc,
+    s: &Scalar<'_>,
+    action: &ActionRef,
+    resolved: &Resolved,
+    out: &mut Outcome,
+) {
     let at = s.node.start_byte();
     let listing = match resolved.listings.get(&action.repo.key()) {
         Some(Ok(l)) => l,
         Some(Err(e)) => {
-            out.finding(file, NAME, at, Severity::Error, format!("cannot pin {action}: {e}"), Some(e.hint()));
+            out.finding(
+                file,
+                NAME,
+                at,
+                Severity::Error,
+                format!("cannot pin {action}: {e}"),
+                Some(e.hint()),
+            );
             return;
         }
         None => return,
@@ -104,20 +141,29 @@ fn pin_one(file: &SourceFile, doc: &YamlDoc, s: &Scalar<'_>, action: &ActionRef,
             NAME,
             at,
             Severity::Warning,
-            format!("`{}` is both a tag and a branch of {}; pinned to the tag", action.git_ref, action.repo),
+            format!(
+                "`{}` is both a tag and a branch of {}; pinned to the tag",
+                action.git_ref, action.repo
+            ),
             Some("check that the tag is the version you meant"),
         );
     }
     let new_value = format!("{}@{}", action.name(), pin.commit);
-    out.edits.push(Edit::replace(s.node.byte_range(), s.requote(&new_value)));
+    out.edits
+        .push(Edit::replace(s.node.byte_range(), s.requote(&new_value)));
     out.edits.push(comment_edit(doc, s.node, &pin.comment));
-    out.allowed.scalars.insert((s.value.clone(), new_value.clone()));
+    out.allowed
+        .scalars
+        .insert((s.value.clone(), new_value.clone()));
     out.changes.push(Change {
         transform: NAME,
         line: s.node.start_position().row + 1,
         before: s.value.clone(),
         after: format!("{new_value} # {}", pin.comment),
-        why: format!("`{}` can be moved; the commit it names now cannot", action.git_ref),
+        why: format!(
+            "`{}` can be moved; the commit it names now cannot",
+            action.git_ref
+        ),
     });
 }
 
@@ -129,7 +175,9 @@ fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
         .any(|n| matches!(n.kind(), "flow_mapping" | "flow_sequence"));
     let text = &doc.text;
     let anchor = if in_flow {
-        let eol = text[value.end_byte()..].find('\n').map_or(text.len(), |i| value.end_byte() + i);
+        let eol = text[value.end_byte()..]
+            .find('\n')
+            .map_or(text.len(), |i| value.end_byte() + i);
         let line_end = text[..eol].trim_end_matches([' ', '\t', '\r']).len();
         let existing = (value.end_byte()..line_end)
             .filter(|&i| text.as_bytes()[i] == b'#')
@@ -138,7 +186,7 @@ fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
                     .descendant_for_byte_range(i, i + 1)
                     .is_some_and(|n| n.kind() == "comment" && n.start_byte() == i)
             });
-        existing.map_or(Err(line_end), Ok)
+        existing.ok_or(line_end)
     } else {
         doc.trailing_comment(value.end_byte())
             .map(|c| c.start_byte())

@@ -7,7 +7,10 @@
 
 use std::collections::BTreeSet;
 
+use tree_sitter::Node;
 use yaml_rust2::{Yaml, YamlLoader};
+
+use super::{YamlDoc, scalar};
 
 /// The differences an edit is allowed to make.
 #[derive(Debug, Default, Clone)]
@@ -26,47 +29,81 @@ impl AllowedChanges {
     }
 }
 
-/// Load every document of `text`.
-pub fn load(text: &str) -> Result<Vec<Yaml>, String> {
-    YamlLoader::load_from_str(text.strip_prefix('\u{feff}').unwrap_or(text)).map_err(|e| e.to_string())
+/// A parser-neutral view of YAML data: what both parsers are reduced to
+/// before comparison.
+#[derive(Debug, Clone, PartialEq)]
+enum Data {
+    Map(Vec<(String, Data)>),
+    Seq(Vec<Data>),
+    Scalar(String),
+    Alias(String),
+    Null,
 }
 
-/// Compare `before` and `after`; `Err` names the first path where they
-/// differ in a way `allowed` does not cover.
-pub fn check_changes(before: &str, after: &str, allowed: &AllowedChanges) -> Result<(), String> {
-    let old = load(before).map_err(|e| format!("original does not load: {e}"))?;
-    let new = load(after).map_err(|e| format!("edited text does not load: {e}"))?;
-    if old.len() != new.len() {
-        return Err("number of documents changed".into());
-    }
-    for (a, b) in old.iter().zip(&new) {
-        compare(a, b, &mut Vec::new(), allowed)?;
+/// Load every document with yaml-rust2.
+pub fn load(text: &str) -> Result<Vec<Yaml>, String> {
+    YamlLoader::load_from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
+        .map_err(|e| e.to_string())
+}
+
+/// Compare `before` and `after`; `Err` names the first path where they differ
+/// in a way `allowed` does not cover.
+///
+/// Both CSTs are reduced to data and compared. When the independent parser
+/// (yaml-rust2) can load the original, it must load the result too and agree.
+/// It rejects some files GitHub accepts (flow sequences closed at a lower
+/// indentation), so it is a second check, not a gate.
+pub fn check_changes(
+    before: &YamlDoc,
+    after: &YamlDoc,
+    allowed: &AllowedChanges,
+) -> Result<(), String> {
+    let (a, b) = (cst_data(before), cst_data(after));
+    compare_docs(&a, &b, allowed)?;
+    if let Ok(old) = load(&before.text) {
+        let new = load(&after.text).map_err(|e| format!("edited text does not load: {e}"))?;
+        let conv = |docs: Vec<Yaml>| docs.iter().map(from_yaml).collect::<Vec<_>>();
+        compare_docs(&conv(old), &conv(new), allowed)?;
     }
     Ok(())
 }
 
-fn compare(a: &Yaml, b: &Yaml, path: &mut Vec<String>, allowed: &AllowedChanges) -> Result<(), String> {
+fn compare_docs(a: &[Data], b: &[Data], allowed: &AllowedChanges) -> Result<(), String> {
+    if a.len() != b.len() {
+        return Err("the number of documents changed".into());
+    }
+    a.iter()
+        .zip(b)
+        .try_for_each(|(x, y)| compare(x, y, &mut Vec::new(), allowed))
+}
+
+fn compare(
+    a: &Data,
+    b: &Data,
+    path: &mut Vec<String>,
+    allowed: &AllowedChanges,
+) -> Result<(), String> {
     match (a, b) {
-        (Yaml::Hash(x), Yaml::Hash(y)) => {
+        (Data::Map(x), Data::Map(y)) => {
             for (k, v) in x {
-                let Some(w) = y.get(k) else {
-                    return Err(format!("key {} removed under {}", key_text(k), here(path)));
+                let Some((_, w)) = y.iter().find(|(k2, _)| k2 == k) else {
+                    return Err(format!("key `{k}` removed under {}", here(path)));
                 };
-                path.push(key_text(k));
+                path.push(k.clone());
                 compare(v, w, path, allowed)?;
                 path.pop();
             }
-            for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                path.push(key_text(k));
+            for (k, _) in y.iter().filter(|(k, _)| !x.iter().any(|(k2, _)| k2 == k)) {
+                path.push(k.clone());
                 let ok = allowed.added_keys.contains(path);
                 path.pop();
                 if !ok {
-                    return Err(format!("key {} added under {}", key_text(k), here(path)));
+                    return Err(format!("key `{k}` added under {}", here(path)));
                 }
             }
             Ok(())
         }
-        (Yaml::Array(x), Yaml::Array(y)) => {
+        (Data::Seq(x), Data::Seq(y)) => {
             if x.len() != y.len() {
                 return Err(format!("sequence length changed at {}", here(path)));
             }
@@ -78,8 +115,86 @@ fn compare(a: &Yaml, b: &Yaml, path: &mut Vec<String>, allowed: &AllowedChanges)
             Ok(())
         }
         _ if a == b => Ok(()),
-        (Yaml::String(x), Yaml::String(y)) if allowed.scalars.contains(&(x.clone(), y.clone())) => Ok(()),
+        (Data::Scalar(x), Data::Scalar(y)) if allowed.scalars.contains(&(x.clone(), y.clone())) => {
+            Ok(())
+        }
         _ => Err(format!("value changed at {}", here(path))),
+    }
+}
+
+fn from_yaml(y: &Yaml) -> Data {
+    match y {
+        Yaml::Hash(h) => Data::Map(h.iter().map(|(k, v)| (key_text(k), from_yaml(v))).collect()),
+        Yaml::Array(a) => Data::Seq(a.iter().map(from_yaml).collect()),
+        Yaml::Null => Data::Null,
+        Yaml::Alias(n) => Data::Alias(n.to_string()),
+        other => Data::Scalar(key_text(other)),
+    }
+}
+
+/// Reduce a CST to data, reading scalars the way hardpin's routes do.
+fn cst_data(doc: &YamlDoc) -> Vec<Data> {
+    let root = doc.root();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|n| n.kind() == "document")
+        .map(|d| node_data(doc, d))
+        .collect()
+}
+
+fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
+    let mut cursor = node.walk();
+    let children: Vec<Node<'_>> = node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect();
+    match node.kind() {
+        "block_mapping" | "flow_mapping" => Data::Map(
+            children
+                .iter()
+                .filter(|c| matches!(c.kind(), "block_mapping_pair" | "flow_pair"))
+                .map(|p| {
+                    let key = p.child_by_field_name("key").map_or_else(String::new, |k| {
+                        scalar(doc, k).map_or_else(|| doc.text_of(k).to_string(), |s| s.value)
+                    });
+                    let value = p
+                        .child_by_field_name("value")
+                        .map_or(Data::Null, |v| node_data(doc, v));
+                    (key, value)
+                })
+                .collect(),
+        ),
+        "block_sequence" | "flow_sequence" => Data::Seq(
+            children
+                .iter()
+                .map(|c| {
+                    if c.kind() == "block_sequence_item" {
+                        let mut c2 = c.walk();
+                        let inner = c.named_children(&mut c2).find(|n| n.kind() != "comment");
+                        inner.map_or(Data::Null, |n| node_data(doc, n))
+                    } else {
+                        node_data(doc, *c)
+                    }
+                })
+                .collect(),
+        ),
+        "alias" => Data::Alias(doc.text_of(node).to_string()),
+        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => {
+            scalar(doc, node).map_or(Data::Null, |s| Data::Scalar(s.value))
+        }
+        _ => {
+            // document, block_node, flow_node: the content is the child that
+            // is not an anchor or a tag.
+            let content: Vec<&Node<'_>> = children
+                .iter()
+                .filter(|c| !matches!(c.kind(), "anchor" | "tag"))
+                .collect();
+            match content.as_slice() {
+                [] => Data::Null,
+                [one] => node_data(doc, **one),
+                many => Data::Seq(many.iter().map(|n| node_data(doc, **n)).collect()),
+            }
+        }
     }
 }
 
@@ -107,34 +222,62 @@ mod tests {
 
     fn allow(pairs: &[(&str, &str)]) -> AllowedChanges {
         AllowedChanges {
-            scalars: pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            scalars: pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             ..Default::default()
         }
+    }
+
+    fn check(a: &str, b: &str, allowed: &AllowedChanges) -> Result<(), String> {
+        check_changes(
+            &YamlDoc::parse(a.into()).unwrap(),
+            &YamlDoc::parse(b.into()).unwrap(),
+            allowed,
+        )
     }
 
     #[test]
     fn allowed_scalar_change_passes() {
         let a = "steps:\n  - uses: a/b@v1\n";
         let b = "steps:\n  - uses: a/b@0123 # v1.0.0\n";
-        assert!(check_changes(a, b, &allow(&[("a/b@v1", "a/b@0123")])).is_ok());
-        assert!(check_changes(a, b, &allow(&[])).is_err());
+        assert!(check(a, b, &allow(&[("a/b@v1", "a/b@0123")])).is_ok());
+        assert!(check(a, b, &allow(&[])).is_err());
     }
 
     #[test]
     fn other_changes_fail() {
         let a = "x: 1\ny: a/b@v1\n";
         let b = "x: 2\ny: a/b@0123\n";
-        let err = check_changes(a, b, &allow(&[("a/b@v1", "a/b@0123")])).unwrap_err();
+        let err = check(a, b, &allow(&[("a/b@v1", "a/b@0123")])).unwrap_err();
         assert!(err.contains("`x`"), "{err}");
+    }
+
+    #[test]
+    fn flow_sequence_closed_at_lower_indentation() {
+        // yaml-rust2 rejects this; GitHub and the CST check accept it.
+        let a = "jobs:\n  a:\n    strategy:\n      matrix:\n        x: [\n          1,\n        ]\n    steps:\n      - uses: a/b@v1\n";
+        let b = a.replace("a/b@v1", "a/b@0123");
+        assert!(check(a, &b, &allow(&[("a/b@v1", "a/b@0123")])).is_ok());
+        let c = b.replace("1,", "2,");
+        assert!(check(a, &c, &allow(&[("a/b@v1", "a/b@0123")])).is_err());
+    }
+
+    #[test]
+    fn alias_and_anchor_changes_are_seen() {
+        let a = "x: &a a/b@v1\ny: *a\n";
+        assert!(check(a, "x: &a a/b@v2\ny: *a\n", &allow(&[("a/b@v1", "a/b@v2")])).is_ok());
+        assert!(check(a, "x: &b a/b@v1\ny: *b\n", &allow(&[])).is_err());
     }
 
     #[test]
     fn added_key_needs_permission() {
         let a = "jobs: {}\n";
         let b = "permissions: {}\njobs: {}\n";
-        assert!(check_changes(a, b, &AllowedChanges::default()).is_err());
+        assert!(check(a, b, &AllowedChanges::default()).is_err());
         let mut ok = AllowedChanges::default();
         ok.added_keys.insert(vec!["permissions".into()]);
-        assert!(check_changes(a, b, &ok).is_ok());
+        assert!(check(a, b, &ok).is_ok());
     }
 }

@@ -36,9 +36,17 @@ impl YamlDoc {
         parser
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
             .expect("tree-sitter-yaml is ABI-compatible with tree-sitter");
-        let tree = parser.parse(&text, None).ok_or(SyntaxError { line: 1, column: 1 })?;
+        let tree = parser
+            .parse(&text, None)
+            .ok_or(SyntaxError { line: 1, column: 1 })?;
         if let Some(bad) = first_error(tree.root_node()) {
-            let pos = bad.start_position();
+            // An ERROR node spans what could not be placed, often from the
+            // start of the file: where it ends is where the parser gave up.
+            let pos = if bad.is_missing() {
+                bad.start_position()
+            } else {
+                bad.end_position()
+            };
             return Err(SyntaxError {
                 line: pos.row + 1,
                 column: pos.column + 1,
@@ -97,8 +105,10 @@ mod tests {
 
     #[test]
     fn rejects_broken_yaml_with_position() {
-        let err = YamlDoc::parse("a: [1, 2\nb: }\n".into()).err().unwrap();
-        assert!(err.line >= 1);
+        let err = YamlDoc::parse("a: 1\nb: \"x\\.y\"\nc: 2\n".into())
+            .err()
+            .unwrap();
+        assert_eq!(err.line, 2);
     }
 
     #[test]

@@ -78,7 +78,8 @@ fn walk<'t>(doc: &'t YamlDoc, node: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec
                 let Some(key) = child.child_by_field_name("key") else {
                     continue;
                 };
-                let name = scalar(doc, key).map_or_else(|| doc.text_of(key).to_string(), |s| s.value);
+                let name =
+                    scalar(doc, key).map_or_else(|| doc.text_of(key).to_string(), |s| s.value);
                 path.push(Seg::Key(name));
                 let value = child.child_by_field_name("value");
                 out.push(Pair {

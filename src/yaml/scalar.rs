@@ -46,7 +46,10 @@ pub fn scalar<'t>(doc: &YamlDoc, node: Node<'t>) -> Option<Scalar<'t>> {
             ScalarStyle::SingleQuoted,
             fold_lines(&raw[1..raw.len() - 1]).replace("''", "'"),
         ),
-        "double_quote_scalar" => (ScalarStyle::DoubleQuoted, unescape_double(&raw[1..raw.len() - 1])),
+        "double_quote_scalar" => (
+            ScalarStyle::DoubleQuoted,
+            unescape_double(&raw[1..raw.len() - 1]),
+        ),
         "block_scalar" => (ScalarStyle::Block, block_content(raw)),
         _ => return None,
     };
@@ -59,7 +62,9 @@ pub fn scalar<'t>(doc: &YamlDoc, node: Node<'t>) -> Option<Scalar<'t>> {
 
 fn find_scalar(node: Node<'_>) -> Option<Node<'_>> {
     match node.kind() {
-        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => Some(node),
+        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => {
+            Some(node)
+        }
         "flow_node" | "block_node" => {
             let mut cursor = node.walk();
             node.named_children(&mut cursor).find_map(find_scalar)
@@ -159,11 +164,23 @@ mod tests {
 
     #[test]
     fn decodes_styles() {
-        assert_eq!(value_of("a: x/y@v1\n"), (ScalarStyle::Plain, "x/y@v1".into()));
-        assert_eq!(value_of("a: 'it''s'\n"), (ScalarStyle::SingleQuoted, "it's".into()));
-        assert_eq!(value_of("a: \"x\\u0041\\\"\"\n"), (ScalarStyle::DoubleQuoted, "xA\"".into()));
+        assert_eq!(
+            value_of("a: x/y@v1\n"),
+            (ScalarStyle::Plain, "x/y@v1".into())
+        );
+        assert_eq!(
+            value_of("a: 'it''s'\n"),
+            (ScalarStyle::SingleQuoted, "it's".into())
+        );
+        assert_eq!(
+            value_of("a: \"x\\u0041\\\"\"\n"),
+            (ScalarStyle::DoubleQuoted, "xA\"".into())
+        );
         assert_eq!(value_of("a: !!str x\n"), (ScalarStyle::Plain, "x".into()));
-        assert_eq!(value_of("a: |\n  one\n  two\n"), (ScalarStyle::Block, "one\ntwo\n".into()));
+        assert_eq!(
+            value_of("a: |\n  one\n  two\n"),
+            (ScalarStyle::Block, "one\ntwo\n".into())
+        );
     }
 
     #[test]

@@ -79,7 +79,12 @@ impl GitServer {
     }
 }
 
-fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour: &Mutex<Behaviour>) -> std::io::Result<()> {
+fn serve(
+    mut stream: TcpStream,
+    root: &Path,
+    log: &Mutex<Vec<Logged>>,
+    behaviour: &Mutex<Behaviour>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -112,7 +117,10 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour
     }
     if let Some(expected) = &b.require_auth {
         use base64::Engine;
-        let want = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(expected));
+        let want = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(expected)
+        );
         if headers.get("authorization") != Some(&want) {
             return respond(
                 &mut stream,
@@ -125,7 +133,12 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour
     for (prefix, to) in &b.redirects {
         if let Some(rest) = target.strip_prefix(prefix.as_str()) {
             let loc = format!("{to}{rest}");
-            return respond(&mut stream, "307 Temporary Redirect", &[("Location", &loc)], b"");
+            return respond(
+                &mut stream,
+                "307 Temporary Redirect",
+                &[("Location", &loc)],
+                b"",
+            );
         }
     }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -144,7 +157,8 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if b.receive_pack {
-        cmd.env("REMOTE_USER", "tester").env("GIT_CONFIG_COUNT", "1")
+        cmd.env("REMOTE_USER", "tester")
+            .env("GIT_CONFIG_COUNT", "1")
             .env("GIT_CONFIG_KEY_0", "http.receivepack")
             .env("GIT_CONFIG_VALUE_0", "true");
     }
@@ -161,9 +175,18 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour
     child.stdout.take().unwrap().read_to_end(&mut out)?;
     child.wait()?;
     // CGI output: headers, blank line, body.
-    let split = out.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4)).or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4))
+        .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
     let Some((end, sep)) = split else {
-        return respond(&mut stream, "500 Internal Server Error", &[], b"bad cgi output");
+        return respond(
+            &mut stream,
+            "500 Internal Server Error",
+            &[],
+            b"bad cgi output",
+        );
     };
     let head = String::from_utf8_lossy(&out[..end]).to_string();
     let mut status = "200 OK".to_string();
@@ -177,17 +200,27 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<Logged>>, behaviour
             }
         }
     }
-    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let extra: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     respond(&mut stream, &status, &extra, &out[end + sep..])
 }
 
-fn read_body(reader: &mut BufReader<TcpStream>, headers: &BTreeMap<String, String>) -> std::io::Result<Vec<u8>> {
+fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    headers: &BTreeMap<String, String>,
+) -> std::io::Result<Vec<u8>> {
     let mut body = Vec::new();
-    if headers.get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         loop {
             let mut size = String::new();
             reader.read_line(&mut size)?;
-            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
             let mut chunk = vec![0; n + 2];
             reader.read_exact(&mut chunk)?;
             if n == 0 {
@@ -195,15 +228,26 @@ fn read_body(reader: &mut BufReader<TcpStream>, headers: &BTreeMap<String, Strin
             }
             body.extend_from_slice(&chunk[..n]);
         }
-    } else if let Some(n) = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    } else if let Some(n) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         body.resize(n, 0);
         reader.read_exact(&mut body)?;
     }
     Ok(body)
 }
 
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

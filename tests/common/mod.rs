@@ -15,7 +15,11 @@ pub use repos::{Rev, make_repo};
 pub fn hardpin(server_url: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("hardpin").unwrap();
     for (k, _) in std::env::vars() {
-        if k.starts_with("GITHUB_") || k.starts_with("GH_") || k == "NO_COLOR" || k.starts_with("DOCKER_") {
+        if k.starts_with("GITHUB_")
+            || k.starts_with("GH_")
+            || k == "NO_COLOR"
+            || k.starts_with("DOCKER_")
+        {
             cmd.env_remove(k);
         }
     }
@@ -25,7 +29,9 @@ pub fn hardpin(server_url: &str) -> assert_cmd::Command {
 
 /// Copy a fixture tree into a fresh temporary folder.
 pub fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let dst = tempfile::tempdir().unwrap();
     copy_dir(&src, dst.path());
     dst
@@ -48,7 +54,11 @@ fn copy_dir(src: &Path, dst: &Path) {
 pub fn read_tree(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in walk(dir) {
-        let rel = e.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = e
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         out.push((rel, std::fs::read_to_string(&e).unwrap_or_default()));
     }
     out.sort();
@@ -84,33 +94,64 @@ pub fn actions_world(server: GitServer) -> ActionsWorld {
         &server,
         "actions/checkout",
         &[
-            Rev { tags: &["v4.1.0"], ..Rev::default() },
-            Rev { tags: &["v4"], annotated: &["v4.2", "v4.2.2"], ..Rev::default() },
-            Rev { branches: &["main"], ..Rev::default() },
+            Rev {
+                tags: &["v4.1.0"],
+                ..Rev::default()
+            },
+            Rev {
+                tags: &["v4"],
+                annotated: &["v4.2", "v4.2.2"],
+                ..Rev::default()
+            },
+            Rev {
+                branches: &["main"],
+                ..Rev::default()
+            },
         ],
     );
     let setup_node = make_repo(
         &server,
         "actions/setup-node",
-        &[Rev { annotated: &["v4", "v4.0.3", "v4.0.3-rc.1"], ..Rev::default() }],
+        &[Rev {
+            annotated: &["v4", "v4.0.3", "v4.0.3-rc.1"],
+            ..Rev::default()
+        }],
     );
     let codeql = make_repo(
         &server,
         "github/codeql-action",
-        &[Rev { tags: &["v3", "v3.27.0", "codeql-bundle-v2.19.0"], ..Rev::default() }],
+        &[Rev {
+            tags: &["v3", "v3.27.0", "codeql-bundle-v2.19.0"],
+            ..Rev::default()
+        }],
     );
     let workflows = make_repo(
         &server,
         "octo-org/workflows",
         &[
-            Rev { annotated: &["v1", "v1.0.0"], ..Rev::default() },
-            Rev { branches: &["release/next"], ..Rev::default() },
+            Rev {
+                annotated: &["v1", "v1.0.0"],
+                ..Rev::default()
+            },
+            Rev {
+                branches: &["release/next"],
+                ..Rev::default()
+            },
         ],
     );
     let ambiguous = make_repo(
         &server,
         "octo-org/ambiguous",
-        &[Rev { tags: &["stable"], ..Rev::default() }, Rev { branches: &["stable"], ..Rev::default() }],
+        &[
+            Rev {
+                tags: &["stable"],
+                ..Rev::default()
+            },
+            Rev {
+                branches: &["stable"],
+                ..Rev::default()
+            },
+        ],
     );
     ActionsWorld {
         server,

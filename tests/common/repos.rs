@@ -28,7 +28,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -44,7 +48,16 @@ pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String
     git(w, &["init", "-q", "-b", "scratch"]);
     let mut ids = Vec::new();
     for (i, rev) in revs.iter().enumerate() {
-        git(w, &["commit", "-q", "--allow-empty", "-m", &format!("{full} commit {i}")]);
+        git(
+            w,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("{full} commit {i}"),
+            ],
+        );
         ids.push(git(w, &["rev-parse", "HEAD"]));
         for t in rev.tags {
             git(w, &["tag", t]);
@@ -59,7 +72,16 @@ pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String
     if !revs.iter().any(|r| r.branches.contains(&"main")) {
         git(w, &["branch", "-f", "main"]);
     }
-    git(w, &["push", "-q", bare.to_str().unwrap(), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"]);
+    git(
+        w,
+        &[
+            "push",
+            "-q",
+            bare.to_str().unwrap(),
+            "refs/heads/*:refs/heads/*",
+            "refs/tags/*:refs/tags/*",
+        ],
+    );
     git(&bare, &["branch", "-D", "scratch"]);
     ids
 }

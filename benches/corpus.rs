@@ -1,0 +1,284 @@
+//! Corpus benchmark: pin every workflow and action in `../shared/corpus`
+//! (or `$HARDPIN_CORPUS`) against a local git smart-HTTP server that knows
+//! every repository and ref the corpus uses, and report throughput.
+//!
+//! `cargo bench --bench corpus`. The measured part is the real binary, end to
+//! end: discovery, parsing, one ls-refs per repository, edits, verification,
+//! atomic writes. Setting up the repositories is not measured.
+
+#[path = "../tests/common/git_server.rs"]
+#[allow(dead_code)]
+mod git_server;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use hardpin::discover::discover;
+use hardpin::pipeline::load_all;
+use hardpin::transforms::pin_actions::action_refs;
+use hardpin::version::TagVersion;
+
+fn main() {
+    let corpus = std::env::var_os("HARDPIN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if !corpus.is_dir() {
+        println!(
+            "corpus not found at {}; set HARDPIN_CORPUS",
+            corpus.display()
+        );
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&corpus, work.path());
+
+    // Every repository and ref the corpus uses.
+    let (targets, _) = discover(&[work.path().to_path_buf()]);
+    let (files, _) = load_all(targets);
+    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut refs_total = 0;
+    for f in &files {
+        for a in action_refs(f) {
+            refs_total += 1;
+            wanted.entry(a.repo.key()).or_default().insert(a.git_ref);
+        }
+    }
+    let server = git_server::GitServer::start();
+    let setup = Instant::now();
+    build_repos(&server, &wanted);
+    eprintln!(
+        "set up {} repositories in {:.1?}",
+        wanted.len(),
+        setup.elapsed()
+    );
+
+    let bin = env!("CARGO_BIN_EXE_hardpin");
+    let run = |args: &[&str]| {
+        let start = Instant::now();
+        let out = Command::new(bin)
+            .args(args)
+            .arg(work.path())
+            .env("GITHUB_SERVER_URL", &server.url)
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_TOKEN")
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (start.elapsed(), out.status.code(), report)
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let cache_arg = cache.path().to_str().unwrap();
+    let (cold, code, report) = run(&["fix", "--format", "json", "--cache-dir", cache_arg]);
+    let s = &report["summary"];
+    let scanned = s["files_scanned"].as_u64().unwrap_or(0);
+    let errors: Vec<String> = report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|x| x["severity"] == "error")
+        .map(|x| format!("{}: {}", x["transform"], x["message"]))
+        .collect();
+    println!("corpus: {}", corpus.display());
+    println!("files scanned        {scanned}");
+    println!("files changed        {}", s["files_changed"]);
+    println!("refs to pin          {refs_total}");
+    println!("refs pinned          {}", s["changes"]);
+    println!("unique repositories  {}", wanted.len());
+    println!("requests (cold)      {}", s["requests"]);
+    println!(
+        "time (cold)          {:.3?}  ({:.0} files/s)",
+        cold,
+        scanned as f64 / cold.as_secs_f64()
+    );
+    println!("exit code            {code:?}, {} errors", errors.len());
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &errors {
+        *kinds.entry(e.chars().take(90).collect()).or_default() += 1;
+    }
+    for (k, n) in kinds {
+        println!("  {n:4} × {k}");
+    }
+
+    let (checked, odd) = check_lines(&corpus, work.path());
+    println!("changed lines checked {checked}, not a pin: {}", odd.len());
+    for o in odd.iter().take(10) {
+        println!("  {o}");
+    }
+
+    // Second run: everything is pinned, so nothing to change and (cached) no requests.
+    let before = server.requests().len();
+    let (warm, _, again) = run(&[
+        "fix",
+        "--check",
+        "--format",
+        "json",
+        "--cache-dir",
+        cache_arg,
+    ]);
+    println!(
+        "second run           {:.3?}, {} files would change, {} requests",
+        warm,
+        again["summary"]["files_changed"],
+        server.requests().len() - before
+    );
+}
+
+/// One template repository holds a commit per (repository, ref); every
+/// repository is a bare folder that borrows its objects and names its refs in
+/// `packed-refs`, so setting up hundreds of repositories takes seconds.
+fn build_repos(server: &git_server::GitServer, wanted: &BTreeMap<String, BTreeSet<String>>) {
+    let template = server.root.join("template.git");
+    run_git(
+        &server.root,
+        &["init", "-q", "--bare", template.to_str().unwrap()],
+    );
+    let mut stream = Vec::new();
+    let mut n = 0;
+    for (repo, refs) in wanted {
+        for r in refs {
+            n += 1;
+            let msg = format!("{repo} {r}\n");
+            write!(
+                stream,
+                "commit refs/heads/c{n}\nmark :{n}\ncommitter Bench <bench@example.com> 1700000000 +0000\ndata {}\n{msg}\n",
+                msg.len()
+            )
+            .unwrap();
+        }
+    }
+    let marks = server.root.join("marks");
+    let mut child = Command::new("git")
+        .current_dir(&template)
+        .args([
+            "fast-import",
+            "--quiet",
+            &format!("--export-marks={}", marks.display()),
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&stream).unwrap();
+    assert!(child.wait().unwrap().success());
+    let ids: Vec<String> = std::fs::read_to_string(&marks)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap().to_string())
+        .collect();
+    let mut next = ids.iter();
+    for (repo, refs) in wanted {
+        let dir = server.root.join(format!("{repo}.git"));
+        std::fs::create_dir_all(dir.join("objects/info")).unwrap();
+        std::fs::create_dir_all(dir.join("refs")).unwrap();
+        std::fs::write(dir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(
+            dir.join("config"),
+            "[core]\n\trepositoryformatversion = 0\n\tbare = true\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("objects/info/alternates"),
+            format!("{}\n", template.join("objects").display()),
+        )
+        .unwrap();
+        let mut packed = String::from("# pack-refs with: peeled fully-peeled sorted\n");
+        let mut lines = Vec::new();
+        for r in refs {
+            let id = next.next().unwrap();
+            match TagVersion::parse(r) {
+                Some(v) => {
+                    lines.push(format!("{id} refs/tags/{r}"));
+                    // A partial version also gets its most specific release.
+                    let full = match v.parts.len() {
+                        1 => Some(format!("{r}.4.2")),
+                        2 => Some(format!("{r}.7")),
+                        _ => None,
+                    };
+                    if let Some(f) = full.filter(|f| !refs.contains(f)) {
+                        lines.push(format!("{id} refs/tags/{f}"));
+                    }
+                }
+                None => lines.push(format!("{id} refs/heads/{r}")),
+            }
+        }
+        lines.sort_by(|a, b| a.split(' ').nth(1).cmp(&b.split(' ').nth(1)));
+        lines.dedup_by(|a, b| a.split(' ').nth(1) == b.split(' ').nth(1));
+        packed.push_str(&lines.join("\n"));
+        packed.push('\n');
+        std::fs::write(dir.join("packed-refs"), packed).unwrap();
+    }
+}
+
+/// Every changed line must be the same line with a ref replaced by a full
+/// SHA and a version comment added; nothing else may differ.
+fn check_lines(original: &Path, fixed: &Path) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut odd = Vec::new();
+    for e in walk(original) {
+        let rel = e.strip_prefix(original).unwrap();
+        let (Ok(a), Ok(b)) = (std::fs::read(&e), std::fs::read(fixed.join(rel))) else {
+            continue;
+        };
+        if a == b {
+            continue;
+        }
+        let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        let (la, lb): (Vec<&str>, Vec<&str>) = (a.split('\n').collect(), b.split('\n').collect());
+        if la.len() != lb.len() {
+            odd.push(format!("{}: line count changed", rel.display()));
+            continue;
+        }
+        for (x, y) in la.iter().zip(&lb).filter(|(x, y)| x != y) {
+            checked += 1;
+            let sha = y
+                .split(|c: char| !c.is_ascii_hexdigit())
+                .any(|w| w.len() == 40);
+            if !(sha && y.contains(" # ") && x.contains('@') && y.len() > x.len()) {
+                odd.push(format!("{}: {x:?} -> {y:?}", rel.display()));
+            }
+        }
+    }
+    (checked, odd)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn run_git(dir: &Path, args: &[&str]) {
+    assert!(
+        Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            copy_dir(&e.path(), &to);
+        } else if ft.is_file() {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
