@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::cli::{ColorChoice, FixArgs, Format, ResolveArgs};
 use crate::discover::discover;
-use crate::pipeline::{collect_needs, fix_file, load_all};
+use crate::pipeline::{collect_needs, fix_all, load_all};
 use crate::report::{
     FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff,
 };
@@ -125,7 +125,7 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
         .build()?;
     let listings = runtime.block_on(resolver.resolve(&needs.repos));
     let resolved = Resolved { listings };
-    reports.extend(files.iter().map(|f| fix_file(f, &transforms, &resolved)));
+    reports.extend(fix_all(&files, &transforms, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
     let write = !args.dry_run && !args.check;

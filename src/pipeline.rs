@@ -2,6 +2,8 @@
 //! apply → verify. Nothing here writes files; callers decide what to do with
 //! the verified result.
 
+use rayon::prelude::*;
+
 use crate::discover::Target;
 use crate::edit::apply_edits;
 use crate::report::{FileReport, Finding, Severity};
@@ -13,13 +15,17 @@ use crate::yaml::data::check_changes;
 /// The hint on every error that means hardpin itself went wrong.
 pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
 
-/// Load every target; files that cannot be loaded become reports with an error.
+/// Load every target (in parallel: parsing is most of a warm run's time);
+/// files that cannot be loaded become reports with an error.
 pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
+    let loaded: Vec<(std::path::PathBuf, Result<SourceFile, _>)> = targets
+        .into_par_iter()
+        .map(|t| (t.path.clone(), SourceFile::load(t)))
+        .collect();
     let mut files = Vec::new();
     let mut failed = Vec::new();
-    for target in targets {
-        let path = target.path.clone();
-        match SourceFile::load(target) {
+    for (path, result) in loaded {
+        match result {
             Ok(f) => files.push(f),
             Err(e) => failed.push(FileReport {
                 findings: vec![Finding {
@@ -50,6 +56,18 @@ pub fn collect_needs(files: &[SourceFile], transforms: &[Box<dyn Transform>]) ->
         }
     }
     needs
+}
+
+/// [`fix_file`] for every file, in parallel, in the order given.
+pub fn fix_all(
+    files: &[SourceFile],
+    transforms: &[Box<dyn Transform>],
+    resolved: &Resolved,
+) -> Vec<FileReport> {
+    files
+        .par_iter()
+        .map(|f| fix_file(f, transforms, resolved))
+        .collect()
 }
 
 /// Run every transform over one file and verify the result.

@@ -151,7 +151,20 @@ fn pin_one(
     let new_value = format!("{}@{}", action.name(), pin.commit);
     out.edits
         .push(Edit::replace(s.node.byte_range(), s.requote(&new_value)));
-    out.edits.push(comment_edit(doc, s.node, &pin.comment));
+    match comment_edit(doc, s.node, &pin.comment) {
+        Some(edit) => out.edits.push(edit),
+        None => out.finding(
+            file,
+            NAME,
+            at,
+            Severity::Note,
+            format!(
+                "pinned {action} without a `# {}` comment: its line ends inside a multi-line value",
+                pin.comment
+            ),
+            None,
+        ),
+    }
     out.allowed
         .scalars
         .insert((s.value.clone(), new_value.clone()));
@@ -170,7 +183,8 @@ fn pin_one(
 /// The edit that adds `# comment` for a value: before an existing trailing
 /// comment, else after the value (block style) or at the end of its line
 /// (flow style, where a comment after the value would swallow the rest).
-fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
+/// `None` when that line ends inside a multi-line scalar.
+fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Option<Edit> {
     let in_flow = std::iter::successors(value.parent(), Node::parent)
         .any(|n| matches!(n.kind(), "flow_mapping" | "flow_sequence"));
     let text = &doc.text;
@@ -179,6 +193,12 @@ fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
             .find('\n')
             .map_or(text.len(), |i| value.end_byte() + i);
         let line_end = text[..eol].trim_end_matches([' ', '\t', '\r']).len();
+        let last = doc
+            .root()
+            .descendant_for_byte_range(line_end - 1, line_end)?;
+        if last.end_byte() > eol {
+            return None;
+        }
         let existing = (value.end_byte()..line_end)
             .filter(|&i| text.as_bytes()[i] == b'#')
             .find(|&i| {
@@ -192,8 +212,8 @@ fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Edit {
             .map(|c| c.start_byte())
             .ok_or(value.end_byte())
     };
-    match anchor {
+    Some(match anchor {
         Ok(existing_comment) => Edit::insert(existing_comment, format!("# {comment} ")),
         Err(end) => Edit::insert(end, format!(" # {comment}")),
-    }
+    })
 }
