@@ -6,9 +6,10 @@
 //! end: discovery, parsing, one ls-refs per repository, edits, verification,
 //! atomic writes. Setting up the repositories is not measured.
 
-#[path = "../tests/common/git_server.rs"]
-#[allow(dead_code)]
-mod git_server;
+#[path = "../tests/common/mod.rs"]
+#[allow(unused_imports)]
+mod common;
+use common::git_server;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

@@ -15,10 +15,13 @@ use crate::report::{
 };
 use crate::resolve::actions::ActionResolver;
 use crate::resolve::cache::DiskCache;
+use crate::resolve::docker_config::DockerCredentials;
 use crate::resolve::github::GitHubRefs;
 use crate::resolve::http::HttpClient;
+use crate::resolve::images::ImageResolver;
+use crate::resolve::oci::{RegistryClient, RegistryConfig};
 use crate::secret::Secret;
-use crate::transforms::{Resolved, select};
+use crate::transforms::{Needs, Resolved, select};
 use crate::write::write_atomic;
 
 /// Exit codes: everything done / clean.
@@ -41,6 +44,8 @@ pub enum SetupError {
     },
     #[error("cannot start the HTTP client: {0}")]
     Http(String),
+    #[error("cannot read Docker's config.json: {0}")]
+    DockerConfig(String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }
@@ -70,31 +75,93 @@ fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> 
     Ok(url)
 }
 
-/// The action resolver described by the flags and environment.
-pub fn action_resolver(args: &ResolveArgs) -> Result<ActionResolver, SetupError> {
-    let server = args
-        .github_url
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or("https://github.com");
-    let base = parse_url("--github-url", server)?;
-    let http = HttpClient::new(Duration::from_secs(args.timeout))
-        .map_err(|e| SetupError::Http(e.to_string()))?;
-    let cache = if args.no_cache {
-        DiskCache::disabled()
-    } else {
-        let dir = args
-            .cache_dir
-            .clone()
-            .or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
-        DiskCache::new(dir, Duration::from_secs(args.cache_ttl))
-    };
-    Ok(ActionResolver {
-        github: GitHubRefs::new(Arc::new(http), base, github_token()),
-        cache,
-        offline: args.offline,
-        concurrency: usize::from(args.concurrency),
-    })
+/// Everything that fetches: action ref listings and image digests.
+pub struct Resolvers {
+    pub actions: ActionResolver,
+    pub images: ImageResolver,
+}
+
+impl Resolvers {
+    /// The resolvers described by the flags and environment.
+    pub fn from_args(args: &ResolveArgs) -> Result<Self, SetupError> {
+        let server = args
+            .github_url
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or("https://github.com");
+        let base = parse_url("--github-url", server)?;
+        let timeout = Duration::from_secs(args.timeout);
+        let client = || {
+            HttpClient::new(timeout)
+                .map(Arc::new)
+                .map_err(|e| SetupError::Http(e.to_string()))
+        };
+        let cache = if args.no_cache {
+            DiskCache::disabled()
+        } else {
+            let dir = args
+                .cache_dir
+                .clone()
+                .or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
+            DiskCache::new(dir, Duration::from_secs(args.cache_ttl))
+        };
+        let mut registries = RegistryConfig {
+            insecure: args
+                .insecure_registry
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            credentials: DockerCredentials::load().map_err(SetupError::DockerConfig)?,
+            ..RegistryConfig::default()
+        };
+        for m in &args.registry_mirror {
+            let (host, url) = m.split_once('=').ok_or_else(|| SetupError::Url {
+                what: "--registry-mirror",
+                url: m.clone(),
+                reason: "expected HOST=URL".into(),
+            })?;
+            registries.mirrors.insert(
+                host.to_ascii_lowercase(),
+                parse_url("--registry-mirror", url)?,
+            );
+        }
+        let concurrency = usize::from(args.concurrency);
+        Ok(Self {
+            actions: ActionResolver {
+                github: GitHubRefs::new(client()?, base, github_token()),
+                cache: cache.clone(),
+                offline: args.offline,
+                concurrency,
+            },
+            // A client of its own: the GitHub token can never reach a registry.
+            images: ImageResolver {
+                registry: RegistryClient::new(client()?, registries),
+                cache,
+                offline: args.offline,
+                concurrency,
+            },
+        })
+    }
+
+    /// Resolve every need, actions and images at the same time.
+    pub fn resolve(&self, needs: &Needs) -> Result<Resolved, SetupError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (listings, images) = runtime.block_on(async {
+            tokio::join!(
+                self.actions.resolve(&needs.repos),
+                self.images.resolve(&needs.images)
+            )
+        });
+        Ok(Resolved { listings, images })
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn request_count(&self) -> usize {
+        self.actions.github.request_count() + self.images.registry.request_count()
+    }
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -115,16 +182,11 @@ fn display_path(p: &Path) -> String {
 /// `hardpin fix`.
 pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
     let transforms = select(&args.select.only, &args.select.skip)?;
-    let resolver = action_resolver(&args.resolve)?;
+    let resolvers = Resolvers::from_args(&args.resolve)?;
     let (targets, discover_errors) = discover(&args.paths);
     let (files, mut reports) = load_all(targets);
     let needs = collect_needs(&files, &transforms);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let listings = runtime.block_on(resolver.resolve(&needs.repos));
-    let resolved = Resolved { listings };
+    let resolved = resolvers.resolve(&needs)?;
     reports.extend(fix_all(&files, &transforms, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -157,7 +219,7 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
 
     let mut summary = Summary {
         files_scanned: reports.len(),
-        requests: resolver.github.request_count(),
+        requests: resolvers.request_count(),
         ..Summary::default()
     };
     for r in &reports {

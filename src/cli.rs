@@ -42,7 +42,7 @@ pub struct FixArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
-    /// Run only these transforms (comma-separated: pin-actions).
+    /// Run only these transforms (comma-separated: pin-actions, pin-images).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
     /// Do not run these transforms (comma-separated).
@@ -73,6 +73,18 @@ pub struct ResolveArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Send requests for HOST's images to a mirror or pull-through cache
+    /// (same repository paths). HOST may be `*`. Repeatable.
+    #[arg(
+        long,
+        value_name = "HOST=URL",
+        env = "HARDPIN_REGISTRY_MIRROR",
+        value_delimiter = ','
+    )]
+    pub registry_mirror: Vec<String>,
+    /// Allow plain http to this registry or mirror host (loopback always is).
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
     /// Seconds before a request is given up.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,

@@ -10,6 +10,10 @@ pub enum FileKind {
     Workflow,
     /// `action.yml`: action metadata, possibly a composite action.
     Action,
+    /// `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile`.
+    Dockerfile,
+    /// `compose.yml`, `docker-compose*.yml`.
+    Compose,
 }
 
 /// A file to process and the tree it was found in (writes never leave it).
@@ -34,7 +38,20 @@ pub fn kind_of(path: &Path) -> Option<FileKind> {
     if name == "action.yml" || name == "action.yaml" {
         return Some(FileKind::Action);
     }
+    let lower = name.to_ascii_lowercase();
     let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    let dockerfile = ["dockerfile", "containerfile"].iter().any(|d| {
+        lower == *d || lower.starts_with(&format!("{d}.")) || lower.ends_with(&format!(".{d}"))
+    });
+    if dockerfile && !is_yaml {
+        return Some(FileKind::Dockerfile);
+    }
+    let stem = lower.rsplit_once('.').map_or(lower.as_str(), |(s, _)| s);
+    if is_yaml
+        && (stem == "compose" || stem.starts_with("compose.") || stem.starts_with("docker-compose"))
+    {
+        return Some(FileKind::Compose);
+    }
     let parent = path.parent()?;
     let in_workflows = parent.file_name().is_some_and(|n| n == "workflows")
         && parent
@@ -81,7 +98,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Target>, Vec<DiscoverError>) {
                 }),
                 None => errors.push(DiscoverError {
                     path: path.clone(),
-                    reason: "not a file hardpin knows how to fix (workflow or action metadata)"
+                    reason: "not a file hardpin knows how to fix (workflow, action metadata, Dockerfile or compose file)"
                         .into(),
                 }),
             }
@@ -136,5 +153,23 @@ mod tests {
             kind_of(Path::new("a/b/action.yaml")),
             Some(FileKind::Action)
         );
+        for d in [
+            "Dockerfile",
+            "x/Dockerfile.dev",
+            "api.Dockerfile",
+            "a.dockerfile",
+            "Containerfile",
+        ] {
+            assert_eq!(kind_of(Path::new(d)), Some(FileKind::Dockerfile), "{d}");
+        }
+        for c in [
+            "compose.yml",
+            "compose.override.yaml",
+            "docker-compose.yml",
+            "docker-compose.prod.yaml",
+        ] {
+            assert_eq!(kind_of(Path::new(c)), Some(FileKind::Compose), "{c}");
+        }
+        assert_eq!(kind_of(Path::new("composer.yml")), None);
     }
 }

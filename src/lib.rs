@@ -8,7 +8,9 @@
 pub mod app;
 pub mod cli;
 pub mod discover;
+pub mod dockerfile;
 pub mod edit;
+pub mod image;
 pub mod net;
 pub mod pipeline;
 pub mod refs;
@@ -17,6 +19,7 @@ pub mod resolve;
 pub mod secret;
 pub mod source;
 pub mod transforms;
+pub mod verify;
 pub mod version;
 pub mod write;
 pub mod yaml;

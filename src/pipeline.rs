@@ -131,5 +131,10 @@ fn verify(file: &SourceFile, after: &str, outcome: &Outcome) -> Result<(), Strin
                 .map_err(|e| format!("the result does not parse ({e})"))?;
             check_changes(before, &after, &outcome.allowed)
         }
+        Syntax::Dockerfile(before) => {
+            let after = crate::dockerfile::parse(after.to_string())
+                .map_err(|e| format!("the result does not parse ({e})"))?;
+            crate::verify::check_dockerfile(before, &after, &outcome.allowed)
+        }
     }
 }

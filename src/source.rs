@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 use crate::discover::{FileKind, Target};
+use crate::dockerfile::{self, Dockerfile};
 use crate::yaml::YamlDoc;
 
 /// The parsed form of a file.
 pub enum Syntax {
     Yaml(YamlDoc),
+    Dockerfile(Dockerfile),
 }
 
 pub struct SourceFile {
@@ -24,6 +26,8 @@ pub enum LoadError {
     NotUtf8,
     #[error("{0}; the file was left untouched")]
     Yaml(#[from] crate::yaml::SyntaxError),
+    #[error("{0}; the file was left untouched")]
+    Dockerfile(#[from] dockerfile::DockerfileError),
 }
 
 impl LoadError {
@@ -31,6 +35,7 @@ impl LoadError {
     pub fn line(&self) -> usize {
         match self {
             LoadError::Yaml(e) => e.line,
+            LoadError::Dockerfile(e) => e.line(),
             _ => 1,
         }
     }
@@ -48,7 +53,10 @@ impl SourceFile {
         let bytes = std::fs::read(&target.path)?;
         let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
         let syntax = match target.kind {
-            FileKind::Workflow | FileKind::Action => Syntax::Yaml(YamlDoc::parse(text)?),
+            FileKind::Workflow | FileKind::Action | FileKind::Compose => {
+                Syntax::Yaml(YamlDoc::parse(text)?)
+            }
+            FileKind::Dockerfile => Syntax::Dockerfile(dockerfile::parse(text)?),
         };
         Ok(Self { target, syntax })
     }
@@ -56,12 +64,14 @@ impl SourceFile {
     pub fn text(&self) -> &str {
         match &self.syntax {
             Syntax::Yaml(d) => &d.text,
+            Syntax::Dockerfile(d) => &d.text,
         }
     }
 
     pub fn yaml(&self) -> Option<&YamlDoc> {
         match &self.syntax {
             Syntax::Yaml(d) => Some(d),
+            Syntax::Dockerfile(_) => None,
         }
     }
 

@@ -17,7 +17,7 @@ fn fixes_fixture_tree() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -50,7 +50,7 @@ fn crlf_and_bom_are_kept_byte_for_byte() {
     let crlf = format!("\u{feff}{}", SIMPLE.replace('\n', "\r\n"));
     let dir = workflow_dir(&[("crlf.yml", &crlf)]);
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -71,7 +71,15 @@ fn dry_run_prints_diff_and_writes_nothing() {
     let world = actions_world(GitServer::start());
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     let out = hardpin(&world.server.url)
-        .args(["fix", "--no-cache", "--dry-run", "--color", "always"])
+        .args([
+            "fix",
+            "--only",
+            "pin-actions",
+            "--no-cache",
+            "--dry-run",
+            "--color",
+            "always",
+        ])
         .arg(dir.path())
         .assert()
         .code(0)
@@ -92,7 +100,16 @@ fn dry_run_prints_diff_and_writes_nothing() {
     let plain = hardpin(&world.server.url)
         .env("NO_COLOR", "1")
         .current_dir(dir.path())
-        .args(["fix", "--no-cache", "--dry-run", "--color", "always", "."])
+        .args([
+            "fix",
+            "--only",
+            "pin-actions",
+            "--no-cache",
+            "--dry-run",
+            "--color",
+            "always",
+            ".",
+        ])
         .assert()
         .code(0)
         .get_output()
@@ -109,25 +126,25 @@ fn check_exit_codes_and_second_run_is_clean() {
     let dir = copy_fixture("pin-actions");
     let before = read_tree(dir.path());
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache", "--check"])
+        .args(["fix", "--only", "pin-actions", "--no-cache", "--check"])
         .arg(dir.path())
         .assert()
         .code(1);
     assert_eq!(read_tree(dir.path()), before, "--check wrote something");
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
     let after = read_tree(dir.path());
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache", "--check"])
+        .args(["fix", "--only", "pin-actions", "--no-cache", "--check"])
         .arg(dir.path())
         .assert()
         .code(0)
         .stdout("");
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -140,7 +157,7 @@ fn unparsable_file_is_reported_and_others_fixed() {
     let broken = "on: push\njobs:\n  a:\n    steps: [\n      - uses: actions/checkout@v4\n";
     let dir = workflow_dir(&[("bad.yml", broken), ("good.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -155,7 +172,7 @@ fn hostile_refs_never_reach_the_server() {
     let hostile = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: evil/one@v1;curl${IFS}x\n      - uses: \"evil/two@v1 --upload-pack=touch\"\n      - uses: evil/three@../../etc\n      - uses: evil/four/../../x@v1\n      - uses: evil/five@-oProxyCommand\n      - uses: evil%2fsix@v1\n      - uses: actions/checkout@v4\n";
     let dir = workflow_dir(&[("hostile.yml", hostile)]);
     let assert = hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2);
@@ -202,7 +219,14 @@ fn token_goes_only_to_the_github_host() {
     )]);
     let assert = hardpin(&world.server.url)
         .env("GITHUB_TOKEN", "ghs_secretvalue123")
-        .args(["fix", "--no-cache", "--format", "json"])
+        .args([
+            "fix",
+            "--only",
+            "pin-actions",
+            "--no-cache",
+            "--format",
+            "json",
+        ])
         .arg(dir.path())
         .assert()
         .code(2);
@@ -238,7 +262,7 @@ fn one_request_per_repository_and_v0_fallback() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -260,7 +284,7 @@ fn one_request_per_repository_and_v0_fallback() {
     }));
     let dir0 = copy_fixture("pin-actions");
     hardpin(&old.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir0.path())
         .assert()
         .code(0);
@@ -281,7 +305,7 @@ fn retries_transient_errors() {
     }));
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -294,14 +318,14 @@ fn cache_serves_offline_runs() {
     let cache = tempfile::tempdir().unwrap();
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--dry-run", "--cache-dir"])
+        .args(["fix", "--only", "pin-actions", "--dry-run", "--cache-dir"])
         .arg(cache.path())
         .arg(dir.path())
         .assert()
         .code(0);
     let before = world.server.requests().len();
     hardpin(&world.server.url)
-        .args(["fix", "--offline", "--cache-dir"])
+        .args(["fix", "--only", "pin-actions", "--offline", "--cache-dir"])
         .arg(cache.path())
         .arg(dir.path())
         .assert()
@@ -316,7 +340,7 @@ fn cache_serves_offline_runs() {
     let empty = tempfile::tempdir().unwrap();
     let dir2 = workflow_dir(&[("ci.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--offline", "--cache-dir"])
+        .args(["fix", "--only", "pin-actions", "--offline", "--cache-dir"])
         .arg(empty.path())
         .arg(dir2.path())
         .assert()
@@ -334,7 +358,7 @@ fn unknown_repo_and_ref_are_named() {
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: nobody/nothing@v1\n      - uses: actions/checkout@v99\n",
     )]);
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -357,7 +381,7 @@ fn symlink_out_of_the_tree_is_not_written() {
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     std::os::unix::fs::symlink(&target, dir.path().join(".github/workflows/linked.yml")).unwrap();
     hardpin(&world.server.url)
-        .args(["fix", "--no-cache"])
+        .args(["fix", "--only", "pin-actions", "--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -371,7 +395,7 @@ fn only_and_skip_select_transforms() {
     let world = actions_world(GitServer::start());
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--skip", "pin-actions"])
+        .args(["fix", "--skip", "pin-actions,pin-images"])
         .arg(dir.path())
         .assert()
         .code(0);

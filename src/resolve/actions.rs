@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use futures::StreamExt;
-
 use super::RefListing;
+use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::github::{FetchError, GitHubRefs};
 use crate::refs::RepoId;
@@ -22,33 +21,29 @@ pub struct ActionResolver {
 }
 
 impl ActionResolver {
-    fn cache_key(&self, repo: &RepoId) -> String {
-        format!("{}/{}", self.github.host(), repo.key())
-    }
-
     /// One listing per unique repository (case-insensitive).
     pub async fn resolve(&self, repos: &BTreeSet<RepoId>) -> Listings {
+        let host = self.github.host();
         let mut unique: BTreeMap<String, &RepoId> = BTreeMap::new();
         for r in repos {
-            unique.entry(r.key()).or_insert(r);
+            unique.entry(format!("{host}/{}", r.key())).or_insert(r);
         }
-        futures::stream::iter(unique)
-            .map(|(key, repo)| async move { (key, self.resolve_one(repo).await.map(Arc::new)) })
-            .buffer_unordered(self.concurrency.max(1))
+        let policy = CachePolicy {
+            cache: &self.cache,
+            namespace: "refs-v1",
+            offline: self.offline,
+        };
+        let fetched = resolve_all(
+            unique,
+            policy,
+            self.concurrency,
+            |repo| FetchError::NotCached(repo.to_string()),
+            |repo| self.github.list_refs(repo),
+        )
+        .await;
+        fetched
+            .into_iter()
+            .map(|(key, r)| (key[host.len() + 1..].to_string(), r.map(Arc::new)))
             .collect()
-            .await
-    }
-
-    async fn resolve_one(&self, repo: &RepoId) -> Result<RefListing, FetchError> {
-        let key = self.cache_key(repo);
-        if let Some(hit) = self.cache.get("refs-v1", &key, self.offline) {
-            return Ok(hit);
-        }
-        if self.offline {
-            return Err(FetchError::NotCached(repo.to_string()));
-        }
-        let listing = self.github.list_refs(repo).await?;
-        self.cache.put("refs-v1", &key, &listing);
-        Ok(listing)
     }
 }

@@ -4,9 +4,13 @@
 //! its comment from a ref listing is pure and lives here.
 
 pub mod actions;
+pub mod batch;
 pub mod cache;
+pub mod docker_config;
 pub mod github;
 pub mod http;
+pub mod images;
+pub mod oci;
 pub mod pktline;
 
 use std::collections::BTreeMap;

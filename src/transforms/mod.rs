@@ -3,13 +3,16 @@
 //! turns the answers into edits and findings.
 
 pub mod pin_actions;
+pub mod pin_images;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::edit::Edit;
+use crate::image::ImageRef;
 use crate::refs::RepoId;
 use crate::report::{Change, Finding, Severity};
 use crate::resolve::actions::Listings;
+use crate::resolve::images::Digests;
 use crate::source::SourceFile;
 use crate::yaml::data::AllowedChanges;
 
@@ -17,12 +20,15 @@ use crate::yaml::data::AllowedChanges;
 #[derive(Debug, Default)]
 pub struct Needs {
     pub repos: BTreeSet<RepoId>,
+    /// Images by [`ImageRef::key`].
+    pub images: BTreeMap<String, ImageRef>,
 }
 
 /// Everything fetched for a run.
 #[derive(Debug, Default)]
 pub struct Resolved {
     pub listings: Listings,
+    pub images: Digests,
 }
 
 /// A transform's result for one file.
@@ -70,7 +76,10 @@ pub trait Transform: Send + Sync {
 
 /// Every transform, in the order they run.
 pub fn registry() -> Vec<Box<dyn Transform>> {
-    vec![Box::new(pin_actions::PinActions)]
+    vec![
+        Box::new(pin_actions::PinActions),
+        Box::new(pin_images::PinImages),
+    ]
 }
 
 /// A name given to `--only`/`--skip` that no transform has.

@@ -29,6 +29,7 @@ fn uses_routes(kind: FileKind) -> &'static [&'static [&'static str]] {
             &["jobs", "*", "uses"],
         ],
         FileKind::Action => &[&["runs", "steps", "[]", "uses"]],
+        FileKind::Dockerfile | FileKind::Compose => &[],
     }
 }
 

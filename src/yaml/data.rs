@@ -5,29 +5,11 @@
 //! loads to different data anywhere but the intended values, the edit is
 //! thrown away and reported as a bug instead of written.
 
-use std::collections::BTreeSet;
-
 use tree_sitter::Node;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::{YamlDoc, scalar};
-
-/// The differences an edit is allowed to make.
-#[derive(Debug, Default, Clone)]
-pub struct AllowedChanges {
-    /// A scalar may change from `.0` to `.1` wherever it appears (aliases of
-    /// an edited anchor change with it).
-    pub scalars: BTreeSet<(String, String)>,
-    /// Keys that may be added, as the path of the new key.
-    pub added_keys: BTreeSet<Vec<String>>,
-}
-
-impl AllowedChanges {
-    pub fn merge(&mut self, other: AllowedChanges) {
-        self.scalars.extend(other.scalars);
-        self.added_keys.extend(other.added_keys);
-    }
-}
+pub use crate::verify::AllowedChanges;
 
 /// A parser-neutral view of YAML data: what both parsers are reduced to
 /// before comparison.

@@ -26,7 +26,14 @@ impl Scalar<'_> {
     /// Write `value` in this scalar's quote style. Only called with values that
     /// need no escaping in any style (refs validated by hardpin).
     pub fn requote(&self, value: &str) -> String {
-        match self.style {
+        requote_as(self.style, value)
+    }
+}
+
+/// Write `value` as a scalar of `style` (block styles are written plain).
+pub fn requote_as(style: ScalarStyle, value: &str) -> String {
+    {
+        match style {
             ScalarStyle::SingleQuoted => format!("'{}'", value.replace('\'', "''")),
             ScalarStyle::DoubleQuoted => {
                 format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod git_server;
+pub mod http;
 pub mod repos;
 
 use std::path::Path;
@@ -24,6 +25,10 @@ pub fn hardpin(server_url: &str) -> assert_cmd::Command {
         }
     }
     cmd.env("GITHUB_SERVER_URL", server_url);
+    // No test may reach a public registry: unless a test names its own
+    // registry, every image request goes to a closed loopback port.
+    cmd.env("HARDPIN_REGISTRY_MIRROR", "*=http://127.0.0.1:9");
+    cmd.env("DOCKER_CONFIG", "/nonexistent");
     cmd
 }
 

@@ -1,0 +1,54 @@
+//! Resolving many keys at once: each unique key once, served from the cache
+//! when fresh, otherwise fetched, all in flight together up to a bound.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::cache::DiskCache;
+
+/// How a batch consults the cache.
+pub struct CachePolicy<'a> {
+    pub cache: &'a DiskCache,
+    pub namespace: &'a str,
+    /// Use cached answers of any age and fetch nothing.
+    pub offline: bool,
+}
+
+/// Resolve every `(cache key, item)`; `not_cached` makes the error for an
+/// item that is missing from the cache in offline mode.
+pub async fn resolve_all<I, V, E, F, Fut>(
+    items: BTreeMap<String, I>,
+    policy: CachePolicy<'_>,
+    concurrency: usize,
+    not_cached: impl Fn(&I) -> E,
+    fetch: F,
+) -> BTreeMap<String, Result<V, E>>
+where
+    V: Serialize + DeserializeOwned,
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = Result<V, E>>,
+{
+    let policy = &policy;
+    let (fetch, not_cached) = (&fetch, &not_cached);
+    futures::stream::iter(items)
+        .map(|(key, item)| async move {
+            if let Some(hit) = policy.cache.get(policy.namespace, &key, policy.offline) {
+                return (key, Ok(hit));
+            }
+            if policy.offline {
+                return (key, Err(not_cached(&item)));
+            }
+            let result = fetch(item).await;
+            if let Ok(v) = &result {
+                policy.cache.put(policy.namespace, &key, v);
+            }
+            (key, result)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}

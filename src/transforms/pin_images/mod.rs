@@ -1,0 +1,193 @@
+//! `pin-images`: image tags become `name:tag@sha256:<digest>`.
+//!
+//! ```dockerfile
+//! FROM node:20-alpine                      # before
+//! FROM node:20-alpine@sha256:8c9a…         # after: the multi-arch index digest
+//! ```
+//! Sites: Dockerfile `FROM`, `COPY --from=`, `RUN --mount=…,from=`, and `ARG`
+//! defaults behind `FROM $BASE`; workflow `container:`/`services.*.image`/
+//! `docker://` steps; action `runs.image`; compose `services.*.image`.
+
+mod docker_sites;
+mod yaml_sites;
+
+use std::ops::Range;
+
+use super::{Needs, Outcome, Resolved, Transform};
+use crate::edit::Edit;
+use crate::image::ImageRef;
+use crate::report::{Change, Severity};
+use crate::source::{SourceFile, Syntax};
+use crate::yaml::ScalarStyle;
+
+pub struct PinImages;
+
+const NAME: &str = "pin-images";
+
+/// How a pinned reference is written back.
+#[derive(Debug, Clone)]
+enum Render {
+    /// Dockerfile text: as is.
+    Bare,
+    /// A YAML scalar: in its quote style, with `docker://` when it had one.
+    Yaml {
+        style: ScalarStyle,
+        prefix: &'static str,
+        old_value: String,
+    },
+}
+
+/// What was found at one place in a file.
+#[derive(Debug, Clone)]
+enum Site {
+    /// An image to pin: the reference and the bytes it occupies.
+    Pin {
+        image: ImageRef,
+        span: Range<usize>,
+        render: Render,
+    },
+    /// Something the user should know (variables, expressions, bad refs).
+    Report {
+        at: usize,
+        severity: Severity,
+        message: String,
+        hint: Option<&'static str>,
+    },
+}
+
+fn sites(file: &SourceFile) -> Vec<Site> {
+    match &file.syntax {
+        Syntax::Yaml(doc) => yaml_sites::sites(file.target.kind, doc),
+        Syntax::Dockerfile(d) => docker_sites::sites(d),
+    }
+}
+
+/// Parse an image reference found in a file into a site.
+fn image_site(text: &str, at: usize, span: Range<usize>, render: Render) -> Option<Site> {
+    match ImageRef::parse(text) {
+        Ok(image) if image.digest.is_some() => None,
+        Ok(image) => Some(Site::Pin {
+            image,
+            span,
+            render,
+        }),
+        Err(e) => Some(Site::Report {
+            at,
+            severity: Severity::Error,
+            message: e.to_string(),
+            hint: Some(
+                "image references are [host[:port]/]path[:tag][@digest], path in lower case",
+            ),
+        }),
+    }
+}
+
+impl Transform for PinImages {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        for site in sites(file) {
+            if let Site::Pin { image, .. } = site {
+                needs.images.entry(image.key()).or_insert(image);
+            }
+        }
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+        let mut out = Outcome::default();
+        let mut done: Vec<Range<usize>> = Vec::new();
+        for site in sites(file) {
+            match site {
+                Site::Report {
+                    at,
+                    severity,
+                    message,
+                    hint,
+                } => out.finding(file, NAME, at, severity, message, hint),
+                Site::Pin {
+                    image,
+                    span,
+                    render,
+                } => {
+                    // Several `FROM $BASE` lines share one ARG default.
+                    if done.contains(&span) {
+                        continue;
+                    }
+                    done.push(span.clone());
+                    match resolved.images.get(&image.key()) {
+                        Some(Ok(digest)) => pin(file, &mut out, &image, span, &render, digest),
+                        Some(Err(e)) => out.finding(
+                            file,
+                            NAME,
+                            span.start,
+                            Severity::Error,
+                            format!("cannot pin {image}: {e}"),
+                            Some(e.hint()),
+                        ),
+                        None => {}
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn pin(
+    file: &SourceFile,
+    out: &mut Outcome,
+    image: &ImageRef,
+    span: Range<usize>,
+    render: &Render,
+    digest: &str,
+) {
+    let pinned = image.pinned(digest);
+    let replacement = match render {
+        Render::Bare => pinned.clone(),
+        Render::Yaml {
+            style,
+            prefix,
+            old_value,
+        } => {
+            let new_value = format!("{prefix}{pinned}");
+            out.allowed
+                .scalars
+                .insert((old_value.clone(), new_value.clone()));
+            crate::yaml::scalar::requote_as(*style, &new_value)
+        }
+    };
+    out.allowed
+        .words
+        .insert((image.to_string(), pinned.clone()));
+    let line = crate::yaml::line_col(file.text(), span.start).0;
+    out.edits.push(Edit::replace(span, replacement));
+    out.changes.push(Change {
+        transform: NAME,
+        line,
+        before: image.to_string(),
+        after: pinned,
+        why: format!(
+            "the tag `{}` can be moved; the digest cannot",
+            image.tag_or_latest()
+        ),
+    });
+    if image.tag.is_none() {
+        out.finding(
+            file,
+            NAME,
+            line_start(file.text(), line),
+            Severity::Note,
+            format!("{image} has no tag: pinned what `latest` names today"),
+            Some("write the tag you mean, so that updates stay within it"),
+        );
+    }
+}
+
+fn line_start(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum()
+}
