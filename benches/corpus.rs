@@ -7,7 +7,6 @@
 //! atomic writes. Setting up the repositories is not measured.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(unused_imports)]
 mod common;
 use common::git_server;
 

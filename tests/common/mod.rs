@@ -1,10 +1,11 @@
 //! Shared test support: local servers, repositories, and one way to run the
 //! binary (with GITHUB_*/GH_* stripped from the environment, so no test can
 //! reach a real GitHub or use a real token).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod git_server;
 pub mod http;
+pub mod registry;
 pub mod repos;
 
 use std::path::Path;

@@ -14,6 +14,12 @@ fn whole_variable(text: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// The text inside matching single or double quotes.
+fn unquote(text: &str) -> Option<&str> {
+    let q = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    (text.len() >= 2 && text.ends_with(q)).then(|| &text[1..text.len() - 1])
+}
+
 /// An `ARG NAME=default` declaration: the default's text and span (inside quotes).
 struct ArgDefault {
     name: String,
@@ -26,13 +32,9 @@ fn arg_defaults(words: &[Word]) -> Vec<ArgDefault> {
         .map(|w| match w.text.split_once('=') {
             Some((name, v)) => {
                 let start = w.span.start + name.len() + 1;
-                let quoted = v.len() >= 2
-                    && (v.starts_with('"') && v.ends_with('"')
-                        || v.starts_with('\'') && v.ends_with('\''));
-                let (text, span) = if quoted {
-                    (v[1..v.len() - 1].to_string(), start + 1..w.span.end - 1)
-                } else {
-                    (v.to_string(), start..w.span.end)
+                let (text, span) = match unquote(v) {
+                    Some(inner) => (inner.to_string(), start + 1..w.span.end - 1),
+                    None => (v.to_string(), start..w.span.end),
                 };
                 ArgDefault {
                     name: name.to_string(),
@@ -102,6 +104,10 @@ fn reference(
     args: &[ArgDefault],
     out: &mut Vec<Site>,
 ) {
+    // BuildKit lexes these words like a shell: `FROM "image:tag"` is allowed.
+    if let Some(inner) = unquote(text) {
+        return reference(inner, span.start + 1..span.end - 1, stages, args, out);
+    }
     let lower = text.to_ascii_lowercase();
     if lower == "scratch" || stages.contains(&lower) || text.bytes().all(|b| b.is_ascii_digit()) {
         return;
