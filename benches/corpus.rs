@@ -17,8 +17,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use hardpin::discover::discover;
-use hardpin::pipeline::load_all;
+use hardpin::pipeline::{collect_needs, load_all};
 use hardpin::transforms::pin_actions::action_refs;
+use hardpin::transforms::registry;
 use hardpin::version::TagVersion;
 
 fn main() {
@@ -55,6 +56,20 @@ fn main() {
         setup.elapsed()
     );
 
+    // Every image the corpus names, pushed as an OCI index to one registry
+    // that stands in for all of them (`--registry-mirror *=`).
+    let needs = collect_needs(&files, &registry());
+    let reg = common::registry::Registry::start();
+    let setup = Instant::now();
+    for image in needs.images.values() {
+        reg.push_oci_index(&image.repository, image.tag_or_latest());
+    }
+    eprintln!(
+        "pushed {} images in {:.1?}",
+        needs.images.len(),
+        setup.elapsed()
+    );
+
     let bin = env!("CARGO_BIN_EXE_hardpin");
     let run = |args: &[&str]| {
         let start = Instant::now();
@@ -62,6 +77,7 @@ fn main() {
             .args(args)
             .arg(work.path())
             .env("GITHUB_SERVER_URL", &server.url)
+            .env("HARDPIN_REGISTRY_MIRROR", format!("*={}", reg.url()))
             .env_remove("GITHUB_TOKEN")
             .env_remove("GH_TOKEN")
             .stderr(Stdio::null())
@@ -73,6 +89,7 @@ fn main() {
     let cache = tempfile::tempdir().unwrap();
     let cache_arg = cache.path().to_str().unwrap();
     let (cold, code, report) = run(&["fix", "--format", "json", "--cache-dir", cache_arg]);
+    let git_requests = server.requests().len();
     let s = &report["summary"];
     let scanned = s["files_scanned"].as_u64().unwrap_or(0);
     let errors: Vec<String> = report["files"]
@@ -86,10 +103,23 @@ fn main() {
     println!("corpus: {}", corpus.display());
     println!("files scanned        {scanned}");
     println!("files changed        {}", s["files_changed"]);
-    println!("refs to pin          {refs_total}");
-    println!("refs pinned          {}", s["changes"]);
+    println!("action refs to pin   {refs_total}");
     println!("unique repositories  {}", wanted.len());
-    println!("requests (cold)      {}", s["requests"]);
+    println!("git requests         {git_requests}");
+    println!("unique images        {}", needs.images.len());
+    println!(
+        "registry requests    {}",
+        s["requests"].as_u64().unwrap_or(0) as usize - git_requests
+    );
+    let mut by_transform: BTreeMap<String, usize> = BTreeMap::new();
+    for f in report["files"].as_array().into_iter().flatten() {
+        for c in f["changes"].as_array().into_iter().flatten() {
+            *by_transform
+                .entry(c["transform"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+        }
+    }
+    println!("references pinned    {} {by_transform:?}", s["changes"]);
     println!(
         "time (cold)          {:.3?}  ({:.0} files/s)",
         cold,
@@ -213,8 +243,9 @@ fn build_repos(server: &git_server::GitServer, wanted: &BTreeMap<String, BTreeSe
     }
 }
 
-/// Every changed line must be the same line with a ref replaced by a full
-/// SHA and a version comment added; nothing else may differ.
+/// Every changed line must be the same line with an action ref replaced by
+/// a full SHA and a version comment, or with `@sha256:<digest>` added to an
+/// image; nothing else may differ.
 fn check_lines(original: &Path, fixed: &Path) -> (usize, Vec<String>) {
     let mut checked = 0;
     let mut odd = Vec::new();
@@ -237,12 +268,24 @@ fn check_lines(original: &Path, fixed: &Path) -> (usize, Vec<String>) {
             let sha = y
                 .split(|c: char| !c.is_ascii_hexdigit())
                 .any(|w| w.len() == 40);
-            if !(sha && y.contains(" # ") && x.contains('@') && y.len() > x.len()) {
+            let action_pin = sha && y.contains(" # ") && x.contains('@') && y.len() > x.len();
+            let image_pin = strip_digests(y) == *x;
+            if !(action_pin || image_pin) {
                 odd.push(format!("{}: {x:?} -> {y:?}", rel.display()));
             }
         }
     }
     (checked, odd)
+}
+
+/// The line with every `@sha256:<64 hex>` removed.
+fn strip_digests(line: &str) -> String {
+    let mut out = line.to_string();
+    while let Some(i) = out.find("@sha256:") {
+        let end = (i + 8 + 64).min(out.len());
+        out.replace_range(i..end, "");
+    }
+    out
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
