@@ -21,6 +21,7 @@ use crate::resolve::http::HttpClient;
 use crate::resolve::images::ImageResolver;
 use crate::resolve::oci::{RegistryClient, RegistryConfig};
 use crate::secret::Secret;
+use crate::transforms::permissions::kb::Kb;
 use crate::transforms::{Needs, Resolved, select};
 use crate::write::write_atomic;
 
@@ -36,6 +37,8 @@ pub const EXIT_ERROR: u8 = 2;
 pub enum SetupError {
     #[error(transparent)]
     Transform(#[from] crate::transforms::UnknownTransform),
+    #[error(transparent)]
+    Kb(#[from] crate::transforms::permissions::kb::KbError),
     #[error("invalid URL `{url}` for {what}: {reason}")]
     Url {
         what: &'static str,
@@ -181,7 +184,8 @@ fn display_path(p: &Path) -> String {
 
 /// `hardpin fix`.
 pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
-    let transforms = select(&args.select.only, &args.select.skip)?;
+    let kb = Kb::load(args.select.permissions_kb.as_deref())?;
+    let transforms = select(&args.select.only, &args.select.skip, Arc::new(kb))?;
     let resolvers = Resolvers::from_args(&args.resolve)?;
     let (targets, discover_errors) = discover(&args.paths);
     let (files, mut reports) = load_all(targets);

@@ -42,12 +42,16 @@ pub struct FixArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
-    /// Run only these transforms (comma-separated: pin-actions, pin-images).
+    /// Run only these transforms (comma-separated: pin-actions, pin-images, permissions).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
     /// Do not run these transforms (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub skip: Vec<String>,
+    /// Extra permissions knowledge-base entries (TOML, the format of
+    /// transforms/permissions/); they win over the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub permissions_kb: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

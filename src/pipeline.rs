@@ -41,6 +41,7 @@ pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
                 original: String::new(),
                 fixed: None,
                 changes: Vec::new(),
+                permissions: Vec::new(),
             }),
         }
     }
@@ -83,6 +84,7 @@ pub fn fix_file(
         all.changes.extend(o.changes);
         all.findings.extend(o.findings);
         all.allowed.merge(o.allowed);
+        all.jobs.extend(o.jobs);
     }
     let original = file.text().to_string();
     let mut report = FileReport {
@@ -90,6 +92,7 @@ pub fn fix_file(
         fixed: None,
         changes: Vec::new(),
         findings: std::mem::take(&mut all.findings),
+        permissions: std::mem::take(&mut all.jobs),
         original,
     };
     if all.edits.is_empty() {

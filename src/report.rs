@@ -49,6 +49,9 @@ pub struct FileReport {
     pub fixed: Option<String>,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
+    /// Per-job decisions of the permissions transform.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<crate::transforms::permissions::JobReport>,
 }
 
 impl FileReport {

@@ -395,7 +395,7 @@ fn only_and_skip_select_transforms() {
     let world = actions_world(GitServer::start());
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     hardpin(&world.server.url)
-        .args(["fix", "--skip", "pin-actions,pin-images"])
+        .args(["fix", "--skip", "pin-actions,pin-images,permissions"])
         .arg(dir.path())
         .assert()
         .code(0);

@@ -2,10 +2,14 @@
 //! and the resolved references: it first says what it needs resolved, then
 //! turns the answers into edits and findings.
 
+pub mod permissions;
 pub mod pin_actions;
 pub mod pin_images;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use permissions::kb::Kb;
 
 use crate::edit::Edit;
 use crate::image::ImageRef;
@@ -39,6 +43,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// The data-level differences these edits are meant to make.
     pub allowed: AllowedChanges,
+    /// Per-job permission decisions (the permissions transform).
+    pub jobs: Vec<permissions::JobReport>,
 }
 
 impl Outcome {
@@ -75,10 +81,11 @@ pub trait Transform: Send + Sync {
 }
 
 /// Every transform, in the order they run.
-pub fn registry() -> Vec<Box<dyn Transform>> {
+pub fn registry(kb: Arc<Kb>) -> Vec<Box<dyn Transform>> {
     vec![
         Box::new(pin_actions::PinActions),
         Box::new(pin_images::PinImages),
+        Box::new(permissions::Permissions { kb }),
     ]
 }
 
@@ -91,8 +98,9 @@ pub struct UnknownTransform(pub String, pub String);
 pub fn select(
     only: &[String],
     skip: &[String],
+    kb: Arc<Kb>,
 ) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
-    let all = registry();
+    let all = registry(kb);
     let known: Vec<&str> = all.iter().map(|t| t.name()).collect();
     for name in only.iter().chain(skip) {
         if !known.contains(&name.as_str()) {

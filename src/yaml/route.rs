@@ -135,6 +135,88 @@ pub fn find<'t>(pairs: &[Pair<'t>], path: &[&str]) -> Option<Pair<'t>> {
     pairs.iter().find(|p| p.path_matches(path)).cloned()
 }
 
+
+/// The content node under `node` (through `block_node`/`flow_node`, past
+/// anchors and tags), or `None` for an alias or an empty node.
+pub fn content(node: Node<'_>) -> Option<Node<'_>> {
+    match node.kind() {
+        "block_node" | "flow_node" | "document" => {
+            let mut cursor = node.walk();
+            let found = node
+                .named_children(&mut cursor)
+                .find(|c| !matches!(c.kind(), "anchor" | "tag" | "comment"));
+            found.and_then(content)
+        }
+        "alias" => None,
+        _ => Some(node),
+    }
+}
+
+/// The pairs of a mapping node: (key, pair node, value node).
+pub fn entries<'t>(doc: &YamlDoc, node: Node<'t>) -> Vec<(String, Node<'t>, Option<Node<'t>>)> {
+    let Some(map) = content(node).filter(|n| matches!(n.kind(), "block_mapping" | "flow_mapping"))
+    else {
+        return Vec::new();
+    };
+    let mut cursor = map.walk();
+    map.named_children(&mut cursor)
+        .filter(|c| matches!(c.kind(), "block_mapping_pair" | "flow_pair"))
+        .filter_map(|p| {
+            let key = p.child_by_field_name("key")?;
+            let name = scalar(doc, key).map_or_else(|| doc.text_of(key).to_string(), |s| s.value);
+            Some((name, p, p.child_by_field_name("value")))
+        })
+        .collect()
+}
+
+/// The value of key `name` in a mapping node.
+pub fn get<'t>(doc: &YamlDoc, node: Node<'t>, name: &str) -> Option<Node<'t>> {
+    entries(doc, node)
+        .into_iter()
+        .find(|(k, _, _)| k == name)
+        .and_then(|(_, _, v)| v)
+}
+
+/// The items of a sequence node (`None` where an item is empty).
+pub fn items(node: Node<'_>) -> Vec<Node<'_>> {
+    let Some(seq) =
+        content(node).filter(|n| matches!(n.kind(), "block_sequence" | "flow_sequence"))
+    else {
+        return Vec::new();
+    };
+    let mut cursor = seq.walk();
+    seq.named_children(&mut cursor)
+        .filter_map(|c| match c.kind() {
+            "block_sequence_item" => {
+                let mut c2 = c.walk();
+                c.named_children(&mut c2).find(|n| n.kind() != "comment")
+            }
+            "flow_node" | "flow_pair" => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A mapping of scalars (`with:`, `env:`) as strings; non-scalar values are
+/// kept as their source text.
+pub fn string_map(
+    doc: &YamlDoc,
+    node: Option<Node<'_>>,
+) -> std::collections::BTreeMap<String, String> {
+    node.map(|n| {
+        entries(doc, n)
+            .into_iter()
+            .map(|(k, _, v)| {
+                let text = v.map_or_else(String::new, |v| {
+                    scalar(doc, v).map_or_else(|| doc.text_of(v).to_string(), |s| s.value)
+                });
+                (k, text)
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,354 @@
+//! The permissions knowledge base: what each action and command needs from
+//! the token. The data lives in `transforms/permissions/*.toml`, embedded at
+//! build time; users add entries from a file of their own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::scopes::{Level, ScopeSet, validate};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/permissions_kb.rs"));
+}
+
+/// One data file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KbFile {
+    #[serde(default)]
+    actions: BTreeMap<String, ActionEntry>,
+    #[serde(default)]
+    gh: Vec<GhRule>,
+    #[serde(default)]
+    api: BTreeMap<String, String>,
+    #[serde(default)]
+    command: Vec<CommandRule>,
+    #[serde(default)]
+    harmless: Vec<String>,
+}
+
+/// What one action needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionEntry {
+    pub source: String,
+    pub token_input: Option<String>,
+    #[serde(default)]
+    pub token_input_default: bool,
+    pub token_env: Option<String>,
+    pub unknown: Option<String>,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub permissions: Vec<PermissionEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionEntry {
+    pub scope: String,
+    pub level: Level,
+    pub reason: String,
+    #[serde(default)]
+    pub if_inputs_set: Vec<String>,
+    #[serde(default)]
+    pub unless_inputs_set: Vec<String>,
+    pub if_input: Option<InputIs>,
+    pub if_token_in: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputIs {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// A GitHub CLI sub-command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GhRule {
+    pub command: String,
+    pub scopes: BTreeMap<String, Level>,
+}
+
+/// When a command rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum When {
+    /// Always (the command brings its own credentials).
+    Always,
+    /// Only when the step can reach the workflow token.
+    Token,
+    /// Only when a target is on ghcr.io.
+    Ghcr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRule {
+    pub words: Vec<String>,
+    pub scopes: BTreeMap<String, Level>,
+    pub when: When,
+    #[serde(default)]
+    pub if_flags: Vec<String>,
+    #[serde(default)]
+    pub unless_flags: Vec<String>,
+}
+
+/// A knowledge-base file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("permissions knowledge base {file}: {reason}")]
+pub struct KbError {
+    pub file: String,
+    pub reason: String,
+}
+
+/// The whole knowledge base.
+#[derive(Debug, Default)]
+pub struct Kb {
+    pub actions: BTreeMap<String, ActionEntry>,
+    pub gh: Vec<GhRule>,
+    pub api: BTreeMap<String, String>,
+    pub commands: Vec<CommandRule>,
+    pub harmless: BTreeSet<String>,
+}
+
+impl Kb {
+    /// The built-in knowledge base, plus `user` entries (which win).
+    pub fn load(user: Option<&Path>) -> Result<Self, KbError> {
+        let mut kb = Kb::default();
+        for (name, text) in embedded::FILES {
+            kb.add_file(name, text)?;
+        }
+        if let Some(path) = user {
+            let file = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| KbError {
+                file: file.clone(),
+                reason: e.to_string(),
+            })?;
+            kb.add_file(&file, &text)?;
+        }
+        Ok(kb)
+    }
+
+    fn add_file(&mut self, file: &str, text: &str) -> Result<(), KbError> {
+        let err = |reason: String| KbError {
+            file: file.to_string(),
+            reason,
+        };
+        let parsed: KbFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        for (key, entry) in &parsed.actions {
+            for p in &entry.permissions {
+                validate(&p.scope, p.level).map_err(|e| err(format!("{key}: {e}")))?;
+            }
+        }
+        let rule_scopes = parsed
+            .gh
+            .iter()
+            .flat_map(|r| &r.scopes)
+            .chain(parsed.command.iter().flat_map(|r| &r.scopes));
+        for (scope, level) in rule_scopes {
+            validate(scope, *level).map_err(err)?;
+        }
+        for scope in parsed.api.values() {
+            validate(scope, Level::Read).map_err(err)?;
+        }
+        self.actions.extend(
+            parsed
+                .actions
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v)),
+        );
+        self.gh.extend(parsed.gh);
+        self.api.extend(parsed.api);
+        self.commands.extend(parsed.command);
+        self.harmless.extend(parsed.harmless);
+        Ok(())
+    }
+
+    /// The entry for `owner/repo[/path]`: exact, else the longest `…/*` family.
+    pub fn action(&self, name: &str) -> Option<&ActionEntry> {
+        let name = name.to_ascii_lowercase();
+        if let Some(e) = self.actions.get(&name) {
+            return Some(e);
+        }
+        self.actions
+            .iter()
+            .filter_map(|(k, e)| Some((k.strip_suffix('*')?, e)))
+            .filter(|(prefix, _)| name.starts_with(prefix))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, e)| e)
+    }
+}
+
+/// Does a value hand over the workflow token?
+pub fn is_token(value: &str) -> bool {
+    let v = value.to_ascii_lowercase().replace(' ', "");
+    v.contains("secrets.github_token") || v.contains("github.token")
+}
+
+/// Inputs given to a step, and the environment it runs in.
+pub struct StepContext<'a> {
+    pub with: &'a BTreeMap<String, String>,
+    pub env: &'a BTreeMap<String, String>,
+}
+
+impl StepContext<'_> {
+    fn set(&self, input: &str) -> bool {
+        self.with.get(input).is_some_and(|v| !v.trim().is_empty())
+    }
+}
+
+/// What `entry` (the action `name`) needs in `ctx`; `Err` is why it cannot
+/// be known.
+pub fn action_needs(
+    name: &str,
+    entry: &ActionEntry,
+    ctx: &StepContext<'_>,
+) -> Result<ScopeSet, String> {
+    if let Some(why) = &entry.unknown {
+        return Err(why.clone());
+    }
+    let mut out = ScopeSet::default();
+    if let Some(input) = &entry.token_input {
+        let reaches = match ctx.with.get(input) {
+            None => entry.token_input_default,
+            Some(v) => is_token(v),
+        };
+        if !reaches {
+            return Ok(out);
+        }
+    }
+    if let Some(var) = &entry.token_env
+        && !ctx.env.get(var).is_some_and(|v| is_token(v))
+    {
+        return Ok(out);
+    }
+    for p in &entry.permissions {
+        let applies = p.if_inputs_set.iter().all(|i| ctx.set(i))
+            && !p.unless_inputs_set.iter().any(|i| ctx.set(i))
+            && p.if_token_in
+                .as_ref()
+                .is_none_or(|i| ctx.with.get(i).is_some_and(|v| is_token(v)))
+            && p.if_input.as_ref().is_none_or(|c| {
+                let value = ctx.with.get(&c.name).or_else(|| entry.inputs.get(&c.name));
+                match value {
+                    // Only known at run time: grant, so the job keeps working.
+                    Some(v) if v.contains("${{") => true,
+                    Some(v) => c.values.iter().any(|x| x.eq_ignore_ascii_case(v.trim())),
+                    None => false,
+                }
+            });
+        if applies {
+            out.add(&p.scope, p.level, name, &p.reason);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(
+        with: &'a BTreeMap<String, String>,
+        env: &'a BTreeMap<String, String>,
+    ) -> StepContext<'a> {
+        StepContext { with, env }
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_entry_is_valid_and_sourced() {
+        let kb = Kb::load(None).unwrap();
+        assert!(kb.actions.len() > 100, "{}", kb.actions.len());
+        for (key, e) in &kb.actions {
+            assert!(!e.source.trim().is_empty(), "{key} has no source");
+            assert_eq!(key, &key.to_ascii_lowercase());
+            for p in &e.permissions {
+                assert!(
+                    p.reason.starts_with("to "),
+                    "{key}: reason must start with `to `"
+                );
+                validate(&p.scope, p.level).unwrap();
+            }
+        }
+        assert!(!kb.gh.is_empty() && !kb.api.is_empty() && !kb.harmless.is_empty());
+    }
+
+    #[test]
+    fn conditions() {
+        let kb = Kb::load(None).unwrap();
+        let empty = map(&[]);
+        let aws = kb.action("aws-actions/configure-aws-credentials").unwrap();
+        let oidc = map(&[("role-to-assume", "arn:aws:iam::1:role/x")]);
+        let keys = map(&[
+            ("role-to-assume", "arn"),
+            ("aws-access-key-id", "${{ secrets.K }}"),
+        ]);
+        assert!(
+            action_needs("aws", aws, &ctx(&oidc, &empty))
+                .unwrap()
+                .0
+                .contains_key("id-token")
+        );
+        assert!(
+            action_needs("aws", aws, &ctx(&keys, &empty))
+                .unwrap()
+                .is_empty()
+        );
+
+        let rel = kb.action("softprops/action-gh-release").unwrap();
+        let plain = action_needs("r", rel, &ctx(&empty, &empty)).unwrap();
+        assert_eq!(plain.0.keys().collect::<Vec<_>>(), ["contents"]);
+        let disc = map(&[("discussion_category_name", "Announcements")]);
+        assert!(
+            action_needs("r", rel, &ctx(&disc, &empty))
+                .unwrap()
+                .0
+                .contains_key("discussions")
+        );
+        let pat = map(&[("token", "${{ secrets.RELEASE_PAT }}")]);
+        assert!(
+            action_needs("r", rel, &ctx(&pat, &empty))
+                .unwrap()
+                .is_empty()
+        );
+
+        let dr = kb.action("actions/dependency-review-action").unwrap();
+        assert!(
+            !action_needs("d", dr, &ctx(&empty, &empty))
+                .unwrap()
+                .0
+                .contains_key("pull-requests")
+        );
+        let always = map(&[("comment-summary-in-pr", "always")]);
+        assert!(
+            action_needs("d", dr, &ctx(&always, &empty))
+                .unwrap()
+                .0
+                .contains_key("pull-requests")
+        );
+
+        assert!(kb.action("github/codeql-action/analyze").is_some());
+        assert!(kb.action("reviewdog/action-eslint").is_some());
+        assert!(kb.action("nobody/nothing").is_none());
+        assert!(
+            action_needs(
+                "gs",
+                kb.action("actions/github-script").unwrap(),
+                &ctx(&empty, &empty)
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! `permissions`: least-privilege `permissions:` blocks for workflows.
+//!
+//! ```yaml
+//! permissions:            # added: every job reads, nothing more
+//!   contents: read
+//! jobs:
+//!   release:
+//!     runs-on: ubuntu-latest
+//!     permissions:        # added: this job needs more, and says why
+//!       contents: write # for softprops/action-gh-release
+//!     steps: …
+//! ```
+//! A job hardpin cannot fully understand (an action missing from the
+//! knowledge base, the token handed to a program it cannot see into) is left
+//! on the default and reported; the workflow then gets no top-level block
+//! (it would restrict that job) and the known jobs get blocks of their own.
+//! Existing `permissions:` are never changed.
+
+pub mod analyze;
+pub mod commands;
+pub mod kb;
+pub mod placement;
+pub mod scopes;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Needs, Outcome, Resolved, Transform};
+use crate::discover::FileKind;
+use crate::report::{Change, Severity};
+use crate::source::SourceFile;
+use crate::yaml::route::{entries, get};
+use crate::yaml::{YamlDoc, pairs};
+use analyze::{Context, Disk, Verdict, analyze_jobs, declared_top_level, doc_root};
+use kb::Kb;
+use scopes::{Level, ScopeSet};
+
+const NAME: &str = "permissions";
+
+pub struct Permissions {
+    pub kb: Arc<Kb>,
+}
+
+/// One job's outcome, for the JSON report.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    pub job: String,
+    /// `granted`, `inherits` (the top-level `contents: read`), `declared`, or `unknown`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "ScopeSet::is_empty")]
+    pub scopes: ScopeSet,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// The repository root a workflow's `./` references are relative to.
+fn repo_root(path: &Path, scan_root: &Path) -> PathBuf {
+    let parent = path.parent();
+    let is_workflows = parent
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "workflows")
+        && parent
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == ".github");
+    match parent.and_then(Path::parent).and_then(Path::parent) {
+        Some(root) if is_workflows => root.to_path_buf(),
+        _ => scan_root.to_path_buf(),
+    }
+}
+
+impl Transform for Permissions {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn collect(&self, _file: &SourceFile, _needs: &mut Needs) {}
+
+    fn apply(&self, file: &SourceFile, _resolved: &Resolved) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(doc) = file.yaml() else { return out };
+        if file.target.kind != FileKind::Workflow
+            || doc_root(doc).is_none_or(|r| get(doc, r, "jobs").is_none())
+        {
+            return out;
+        }
+        if let Some(write_all) = declared_top_level(doc) {
+            if write_all {
+                let at = pairs(doc)
+                    .iter()
+                    .find(|p| p.path.len() == 1 && p.key_name() == "permissions")
+                    .map_or(0, |p| p.node.start_byte());
+                out.finding(file, NAME, at, Severity::Warning, "the workflow grants `write-all` to every job".into(), Some("replace it with the scopes the jobs need (remove it and run hardpin to compute them)"));
+            }
+            return out;
+        }
+        let mut cx = Context {
+            kb: &self.kb,
+            files: &Disk,
+            repo_root: repo_root(file.path(), &file.target.root),
+            stack: vec![file.path().clone()],
+        };
+        let jobs = analyze_jobs(doc, &mut cx);
+        plan(file, doc, &jobs, &mut out);
+        out
+    }
+}
+
+/// Turn verdicts into blocks, findings and the report.
+fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut Outcome) {
+    let top_pairs = pairs(doc);
+    let Some(jobs_pair) = top_pairs
+        .iter()
+        .find(|p| p.path.len() == 1 && p.key_name() == "jobs")
+    else {
+        return;
+    };
+    let first_job = jobs_pair
+        .value
+        .and_then(|v| entries(doc, v).into_iter().next())
+        .map(|(_, p, _)| p);
+    let unit = placement::indent_unit(jobs_pair.node, first_job);
+    let any_unknown = jobs
+        .iter()
+        .any(|j| matches!(j.verdict, Verdict::Unknown(_)));
+    if !any_unknown {
+        let mut top = ScopeSet::default();
+        top.add("contents", Level::Read, "", "");
+        push_block(
+            file,
+            doc,
+            jobs_pair.node,
+            &top,
+            unit,
+            true,
+            vec!["permissions".into()],
+            "every job reads the repository, nothing more by default".into(),
+            out,
+        );
+    }
+    for job in jobs {
+        let at = job.node.start_byte();
+        let mut report = JobReport {
+            job: job.id.clone(),
+            status: "granted",
+            scopes: ScopeSet::default(),
+            reasons: Vec::new(),
+        };
+        match &job.verdict {
+            Verdict::Declared { write_all } => {
+                report.status = "declared";
+                if *write_all {
+                    out.finding(
+                        file,
+                        NAME,
+                        at,
+                        Severity::Warning,
+                        format!("job `{}` grants `write-all`", job.id),
+                        Some("replace it with the scopes the job needs"),
+                    );
+                }
+            }
+            Verdict::Unknown(reasons) => {
+                report.status = "unknown";
+                report.reasons = reasons.clone();
+                out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Warning,
+                    format!("job `{}` left on the default token permissions: {}", job.id, reasons.join("; ")),
+                    Some("add what it needs to a --permissions-kb file, or write its permissions: block by hand"),
+                );
+            }
+            Verdict::Known(needs) => {
+                report.scopes = needs.clone();
+                let inherits = !any_unknown && (needs.is_empty() || needs.is_contents_read_only());
+                if inherits {
+                    report.status = "inherits";
+                } else {
+                    let key = ["steps", "uses", "runs-on"].iter().find_map(|k| {
+                        entries(doc, job.node)
+                            .into_iter()
+                            .find(|(n, _, _)| n == k)
+                            .map(|(_, p, _)| p)
+                    });
+                    match key {
+                        Some(pair) => push_block(
+                            file,
+                            doc,
+                            pair,
+                            needs,
+                            unit,
+                            false,
+                            vec!["jobs".into(), job.id.clone(), "permissions".into()],
+                            format!("job `{}` gets only what it needs", job.id),
+                            out,
+                        ),
+                        None => out.finding(
+                            file,
+                            NAME,
+                            at,
+                            Severity::Note,
+                            format!("job `{}`: no place to put a permissions block", job.id),
+                            None,
+                        ),
+                    }
+                }
+            }
+        }
+        out.jobs.push(report);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_block(
+    file: &SourceFile,
+    doc: &YamlDoc,
+    before: tree_sitter::Node<'_>,
+    scopes: &ScopeSet,
+    unit: usize,
+    top_level: bool,
+    key_path: Vec<String>,
+    why: String,
+    out: &mut Outcome,
+) {
+    let Some(edit) = placement::insert_block(doc, before, scopes, unit, top_level) else {
+        out.finding(
+            file,
+            NAME,
+            before.start_byte(),
+            Severity::Note,
+            "no place to put a permissions block in this layout".into(),
+            None,
+        );
+        return;
+    };
+    let after: Vec<String> = if scopes.is_empty() {
+        vec!["{}".into()]
+    } else {
+        scopes
+            .0
+            .iter()
+            .map(|(s, g)| format!("{s}: {}", g.level.as_str()))
+            .collect()
+    };
+    out.changes.push(Change {
+        transform: NAME,
+        line: before.start_position().row + 1,
+        before: String::new(),
+        after: format!("{}: {}", key_path.join("."), after.join(", ")),
+        why,
+    });
+    out.allowed.added_keys.insert(key_path);
+    out.edits.push(edit);
+}
