@@ -259,24 +259,102 @@ fn check_lines(original: &Path, fixed: &Path) -> (usize, Vec<String>) {
             continue;
         }
         let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
-        let (la, lb): (Vec<&str>, Vec<&str>) = (a.split('\n').collect(), b.split('\n').collect());
-        if la.len() != lb.len() {
-            odd.push(format!("{}: line count changed", rel.display()));
-            continue;
-        }
-        for (x, y) in la.iter().zip(&lb).filter(|(x, y)| x != y) {
-            checked += 1;
-            let sha = y
-                .split(|c: char| !c.is_ascii_hexdigit())
-                .any(|w| w.len() == 40);
-            let action_pin = sha && y.contains(" # ") && x.contains('@') && y.len() > x.len();
-            let image_pin = strip_digests(y) == *x;
-            if !(action_pin || image_pin) {
-                odd.push(format!("{}: {x:?} -> {y:?}", rel.display()));
+        let diff = similar::TextDiff::from_lines(a.as_ref(), b.as_ref());
+        for op in diff.ops() {
+            let old: Vec<&str> = a
+                .lines()
+                .skip(op.old_range().start)
+                .take(op.old_range().len())
+                .collect();
+            let new: Vec<&str> = b
+                .lines()
+                .skip(op.new_range().start)
+                .take(op.new_range().len())
+                .collect();
+            match op.tag() {
+                similar::DiffTag::Equal => {}
+                similar::DiffTag::Insert => {
+                    checked += new.len();
+                    odd.extend(
+                        new.iter()
+                            .filter(|l| !is_permissions_line(l))
+                            .map(|l| format!("{}: inserted {l:?}", rel.display())),
+                    );
+                }
+                similar::DiffTag::Delete => odd.push(format!("{}: deleted {old:?}", rel.display())),
+                similar::DiffTag::Replace => {
+                    // Pins replace lines one for one; permission blocks may come along.
+                    let mut new_iter = new.iter().filter(|l| !is_permissions_line(l));
+                    for x in &old {
+                        checked += 1;
+                        match new_iter.next() {
+                            Some(y) if is_pin(x, y) => {}
+                            y => odd.push(format!("{}: {x:?} -> {y:?}", rel.display())),
+                        }
+                    }
+                    odd.extend(new_iter.map(|y| format!("{}: inserted {y:?}", rel.display())));
+                }
             }
+        }
+        if let Err(e) = valid_permissions(&a, &b) {
+            odd.push(format!("{}: {e}", rel.display()));
         }
     }
     (checked, odd)
+}
+
+fn is_pin(x: &str, y: &str) -> bool {
+    let sha = y
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .any(|w| w.len() == 40);
+    let action_pin = sha && y.contains(" # ") && x.contains('@') && y.len() > x.len();
+    action_pin || strip_digests(y) == x
+}
+
+/// A line of an added `permissions:` block (or the blank line after one).
+fn is_permissions_line(line: &str) -> bool {
+    let t = line.trim().trim_end_matches('\r');
+    if t.is_empty() || t == "permissions:" || t == "permissions: {}" {
+        return true;
+    }
+    let body = t.split(" # ").next().unwrap_or_default();
+    body.split_once(": ").is_some_and(|(scope, level)| {
+        matches!(level, "read" | "write")
+            && scope.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    })
+}
+
+/// Every `permissions:` map hardpin added names valid scopes and levels.
+fn valid_permissions(before: &str, after: &str) -> Result<(), String> {
+    use hardpin::transforms::permissions::scopes::{Level, validate};
+    let load = |t: &str| {
+        yaml_rust2::YamlLoader::load_from_str(t.trim_start_matches('\u{feff}'))
+            .ok()
+            .and_then(|d| d.into_iter().next())
+    };
+    let (Some(old), Some(new)) = (load(before), load(after)) else {
+        return Ok(());
+    };
+    let mut added = Vec::new();
+    if old["permissions"].is_badvalue() {
+        added.push(new["permissions"].clone());
+    }
+    for (id, job) in new["jobs"].as_hash().into_iter().flatten() {
+        if old["jobs"][id.as_str().unwrap_or_default()]["permissions"].is_badvalue() {
+            added.push(job["permissions"].clone());
+        }
+    }
+    for m in &added {
+        for (k, v) in m.as_hash().into_iter().flatten() {
+            let level = match v.as_str() {
+                Some("read") => Level::Read,
+                Some("write") => Level::Write,
+                other => return Err(format!("bad level {other:?}")),
+            };
+            validate(k.as_str().unwrap_or_default(), level)?;
+        }
+    }
+    Ok(())
 }
 
 /// The line with every `@sha256:<64 hex>` removed.

@@ -69,7 +69,8 @@ fn is_write_all(doc: &YamlDoc, v: Node<'_>) -> bool {
 pub fn doc_root(doc: &YamlDoc) -> Option<Node<'_>> {
     let root = doc.root();
     let mut cursor = root.walk();
-    root.named_children(&mut cursor).find(|n| n.kind() == "document")
+    root.named_children(&mut cursor)
+        .find(|n| n.kind() == "document")
 }
 
 /// Analyse every job of a workflow.
