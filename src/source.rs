@@ -6,6 +6,9 @@ use crate::discover::{FileKind, Target};
 use crate::dockerfile::{self, Dockerfile};
 use crate::yaml::YamlDoc;
 
+/// Files larger than this are refused rather than parsed.
+pub const MAX_FILE: u64 = 8 << 20;
+
 /// The parsed form of a file.
 pub enum Syntax {
     Yaml(YamlDoc),
@@ -24,6 +27,8 @@ pub enum LoadError {
     Io(#[from] std::io::Error),
     #[error("not UTF-8 text")]
     NotUtf8,
+    #[error("larger than {} MiB; not a file hardpin edits", MAX_FILE >> 20)]
+    TooLarge,
     #[error("{0}; the file was left untouched")]
     Yaml(#[from] crate::yaml::SyntaxError),
     #[error("{0}; the file was left untouched")]
@@ -50,6 +55,9 @@ impl LoadError {
 
 impl SourceFile {
     pub fn load(target: Target) -> Result<Self, LoadError> {
+        if std::fs::metadata(&target.path)?.len() > MAX_FILE {
+            return Err(LoadError::TooLarge);
+        }
         let bytes = std::fs::read(&target.path)?;
         let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
         let syntax = match target.kind {

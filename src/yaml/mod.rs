@@ -22,10 +22,39 @@ pub struct YamlDoc {
 
 /// Where the parser gave up, 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("YAML syntax error at line {line}, column {column}")]
+#[error("YAML {reason} at line {line}, column {column}")]
 pub struct SyntaxError {
     pub line: usize,
     pub column: usize,
+    pub reason: &'static str,
+}
+
+/// Deeper trees are refused: hardpin walks trees recursively, and no real
+/// workflow comes near this.
+pub const MAX_DEPTH: usize = 200;
+
+/// The depth of the deepest node, found without recursion.
+fn too_deep(root: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        if depth > MAX_DEPTH {
+            return Some(cursor.node());
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 impl YamlDoc {
@@ -50,6 +79,14 @@ impl YamlDoc {
             return Err(SyntaxError {
                 line: pos.row + 1,
                 column: pos.column + 1,
+            });
+        }
+        if let Some(deep) = too_deep(tree.root_node()) {
+            let pos = deep.start_position();
+            return Err(SyntaxError {
+                line: pos.row + 1,
+                column: pos.column + 1,
+                reason: "nesting deeper than 200 levels",
             });
         }
         Ok(Self { text, tree })
@@ -109,6 +146,14 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn refuses_absurd_nesting() {
+        let deep = format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        assert!(YamlDoc::parse(deep).is_err());
+        let ok = format!("a: {}{}\n", "[".repeat(20), "]".repeat(20));
+        assert!(YamlDoc::parse(ok).is_ok());
     }
 
     #[test]
