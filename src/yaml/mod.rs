@@ -65,9 +65,11 @@ impl YamlDoc {
         parser
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
             .expect("tree-sitter-yaml is ABI-compatible with tree-sitter");
-        let tree = parser
-            .parse(&text, None)
-            .ok_or(SyntaxError { line: 1, column: 1 })?;
+        let tree = parser.parse(&text, None).ok_or(SyntaxError {
+            line: 1,
+            column: 1,
+            reason: "parser failure",
+        })?;
         if let Some(bad) = first_error(tree.root_node()) {
             // An ERROR node spans what could not be placed, often from the
             // start of the file: where it ends is where the parser gave up.
@@ -79,6 +81,7 @@ impl YamlDoc {
             return Err(SyntaxError {
                 line: pos.row + 1,
                 column: pos.column + 1,
+                reason: "syntax error",
             });
         }
         if let Some(deep) = too_deep(tree.root_node()) {
