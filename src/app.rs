@@ -1,14 +1,15 @@
 //! The commands: wire discovery, resolution, the pipeline and output
 //! together, and decide the exit code. This is where the world is touched.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{ColorChoice, FixArgs, Format, ResolveArgs};
-use crate::discover::discover;
+use crate::cli::{ColorChoice, FixArgs, Format, OutputArgs, ResolveArgs, SelectArgs};
+use crate::discover::{DiscoverError, discover};
 use crate::pipeline::{collect_needs, fix_all, load_all};
 use crate::report::{
     FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff,
@@ -22,7 +23,7 @@ use crate::resolve::images::ImageResolver;
 use crate::resolve::oci::{RegistryClient, RegistryConfig};
 use crate::secret::Secret;
 use crate::transforms::permissions::kb::Kb;
-use crate::transforms::{Needs, Resolved, select};
+use crate::transforms::{Mode, Needs, Resolved, select};
 use crate::write::write_atomic;
 
 /// Exit codes: everything done / clean.
@@ -182,31 +183,51 @@ fn display_path(p: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
-/// `hardpin fix`.
-pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
-    let kb = Kb::load(args.select.permissions_kb.as_deref())?;
-    let transforms = select(&args.select.only, &args.select.skip, Arc::new(kb))?;
-    let resolvers = Resolvers::from_args(&args.resolve)?;
-    let (targets, discover_errors) = discover(&args.paths);
+/// Transforms run over paths; nothing written yet.
+pub struct Run {
+    pub reports: Vec<FileReport>,
+    /// The tree each file was found in (writes never leave it).
+    pub roots: BTreeMap<PathBuf, PathBuf>,
+    pub discover_errors: Vec<DiscoverError>,
+    pub requests: usize,
+}
+
+/// Discover, load, resolve and transform: the whole pipeline but the writes.
+pub fn run_transforms(
+    mode: Mode,
+    major: bool,
+    paths: &[PathBuf],
+    sel: &SelectArgs,
+    resolve: &ResolveArgs,
+) -> Result<Run, SetupError> {
+    let kb = Kb::load(sel.permissions_kb.as_deref())?;
+    let transforms = select(mode, &sel.only, &sel.skip, Arc::new(kb), major)?;
+    let resolvers = Resolvers::from_args(resolve)?;
+    let (targets, discover_errors) = discover(paths);
     let (files, mut reports) = load_all(targets);
     let needs = collect_needs(&files, &transforms);
     let resolved = resolvers.resolve(&needs)?;
     reports.extend(fix_all(&files, &transforms, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Run {
+        reports,
+        roots: files
+            .iter()
+            .map(|f| (f.path().clone(), f.target.root.clone()))
+            .collect(),
+        discover_errors,
+        requests: resolvers.request_count(),
+    })
+}
 
-    let write = !args.dry_run && !args.check;
-    if write {
-        for (report, file) in reports.iter_mut().filter(|r| r.fixed.is_some()).map(|r| {
-            let root = files
-                .iter()
-                .find(|f| f.path() == &r.path)
-                .map(|f| f.target.root.clone());
-            (r, root)
-        }) {
-            let (Some(text), Some(root)) = (&report.fixed, file) else {
+impl Run {
+    /// Write every fixed file; a failed write becomes an error finding.
+    pub fn write(&mut self) {
+        for report in self.reports.iter_mut().filter(|r| r.fixed.is_some()) {
+            let (Some(text), Some(root)) = (&report.fixed, self.roots.get(&report.path)) else {
                 continue;
             };
-            if let Err(e) = write_atomic(&report.path, &root, text) {
+            if let Err(e) = write_atomic(&report.path, root, text) {
                 report.findings.push(Finding {
                     path: report.path.clone(),
                     line: 1,
@@ -221,62 +242,73 @@ pub fn fix(args: &FixArgs) -> Result<ExitCode, SetupError> {
         }
     }
 
-    let mut summary = Summary {
-        files_scanned: reports.len(),
-        requests: resolvers.request_count(),
-        ..Summary::default()
-    };
-    for r in &reports {
-        summary.files_changed += usize::from(r.fixed.is_some());
-        summary.changes += if r.fixed.is_some() {
-            r.changes.len()
-        } else {
-            0
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            files_scanned: self.reports.len(),
+            requests: self.requests,
+            errors: self.discover_errors.len(),
+            ..Summary::default()
         };
-        summary.errors += r
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        summary.warnings += r
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count();
+        for r in &self.reports {
+            let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
+            summary.files_changed += usize::from(r.fixed.is_some());
+            summary.changes += if r.fixed.is_some() {
+                r.changes.len()
+            } else {
+                0
+            };
+            summary.errors += count(Severity::Error);
+            summary.warnings += count(Severity::Warning);
+        }
+        summary
     }
-    summary.errors += discover_errors.len();
 
-    let color = use_color(args.output.color);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut err = std::io::stderr().lock();
-    for e in &discover_errors {
-        let _ = writeln!(
-            err,
-            "error[discover]: {e}\n  help: give a file or folder that exists and can be read"
-        );
-    }
-    match args.output.format {
-        Format::Text => {
-            for r in &reports {
-                if let (Some(fixed), false) = (&r.fixed, write) {
-                    let _ = print_diff(
-                        &mut out,
-                        &unified_diff(&display_path(&r.path), &r.original, fixed),
-                        color,
-                    );
-                }
-                for f in &r.findings {
-                    let _ = writeln!(err, "{}", format_finding(f));
+    /// Findings and the summary on stderr; diffs (when `diffs`) or the JSON
+    /// report on stdout.
+    pub fn print(&self, output: &OutputArgs, diffs: bool) -> Summary {
+        let summary = self.summary();
+        let color = use_color(output.color);
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut err = std::io::stderr().lock();
+        for e in &self.discover_errors {
+            let _ = writeln!(
+                err,
+                "error[discover]: {e}\n  help: give a file or folder that exists and can be read"
+            );
+        }
+        match output.format {
+            Format::Text => {
+                for r in &self.reports {
+                    if let (Some(fixed), true) = (&r.fixed, diffs) {
+                        let _ = print_diff(
+                            &mut out,
+                            &unified_diff(&display_path(&r.path), &r.original, fixed),
+                            color,
+                        );
+                    }
+                    for f in &r.findings {
+                        let _ = writeln!(err, "{}", format_finding(f));
+                    }
                 }
             }
+            Format::Json => {
+                let _ = writeln!(out, "{}", json_report(&self.reports, &summary, diffs));
+            }
         }
-        Format::Json => {
-            let _ = writeln!(out, "{}", json_report(&reports, &summary, !write));
-        }
+        let _ = writeln!(err, "hardpin: {summary}");
+        summary
     }
-    let _ = writeln!(err, "hardpin: {summary}");
+}
 
+/// `hardpin fix` (and `hardpin update`, with `Mode::Update`).
+pub fn fix(args: &FixArgs, mode: Mode, major: bool) -> Result<ExitCode, SetupError> {
+    let mut run = run_transforms(mode, major, &args.paths, &args.select, &args.resolve)?;
+    let write = !args.dry_run && !args.check;
+    if write {
+        run.write();
+    }
+    let summary = run.print(&args.output, !write);
     let code = if summary.errors > 0 {
         EXIT_ERROR
     } else if args.check && summary.files_changed > 0 {

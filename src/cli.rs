@@ -17,8 +17,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fix workflows and action metadata in place (or show the diff).
+    /// Fix workflows, actions, Dockerfiles and compose files in place (or show the diff).
     Fix(FixArgs),
+    /// Move existing pins to the newest release in their major version.
+    Update(UpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub run: FixArgs,
+    /// Also move to newer major versions.
+    #[arg(long)]
+    pub major: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use hardpin::app;
 use hardpin::cli::{Cli, Command};
+use hardpin::transforms::Mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Fix(args) => app::fix(args),
+        Command::Fix(args) => app::fix(args, Mode::Fix, false),
+        Command::Update(args) => app::fix(&args.run, Mode::Update, args.major),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

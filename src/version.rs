@@ -37,7 +37,7 @@ impl TagVersion {
     }
 }
 
-fn cmp_versions(a: &TagVersion, b: &TagVersion) -> Ordering {
+pub fn cmp_versions(a: &TagVersion, b: &TagVersion) -> Ordering {
     a.parts
         .cmp(&b.parts)
         // A release sorts above its pre-releases.

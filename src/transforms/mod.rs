@@ -5,6 +5,7 @@
 pub mod permissions;
 pub mod pin_actions;
 pub mod pin_images;
+pub mod update_actions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -80,12 +81,26 @@ pub trait Transform: Send + Sync {
     fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome;
 }
 
-/// Every transform, in the order they run.
-pub fn registry(kb: Arc<Kb>) -> Vec<Box<dyn Transform>> {
+/// Which transforms a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `hardpin fix`: pin and add permissions.
+    Fix,
+    /// `hardpin update`: move existing pins to newer releases.
+    Update,
+    /// `hardpin pr --update`: both.
+    FixAndUpdate,
+}
+
+/// Every transform, in the order they run, with whether it fixes (`true`)
+/// or updates (`false`).
+pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn Transform>, bool)> {
     vec![
-        Box::new(pin_actions::PinActions),
-        Box::new(pin_images::PinImages),
-        Box::new(permissions::Permissions { kb }),
+        (Box::new(pin_actions::PinActions), true),
+        (Box::new(pin_images::PinImages { update: false }), true),
+        (Box::new(permissions::Permissions { kb }), true),
+        (Box::new(update_actions::UpdateActions { major }), false),
+        (Box::new(pin_images::PinImages { update: true }), false),
     ]
 }
 
@@ -94,13 +109,23 @@ pub fn registry(kb: Arc<Kb>) -> Vec<Box<dyn Transform>> {
 #[error("unknown transform `{0}` (known: {1})")]
 pub struct UnknownTransform(pub String, pub String);
 
-/// The transforms `--only` and `--skip` leave.
+/// The transforms of `mode` that `--only` and `--skip` leave.
 pub fn select(
+    mode: Mode,
     only: &[String],
     skip: &[String],
     kb: Arc<Kb>,
+    major: bool,
 ) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
-    let all = registry(kb);
+    let all: Vec<Box<dyn Transform>> = registry(kb, major)
+        .into_iter()
+        .filter(|(_, fixes)| match mode {
+            Mode::Fix => *fixes,
+            Mode::Update => !*fixes,
+            Mode::FixAndUpdate => true,
+        })
+        .map(|(t, _)| t)
+        .collect();
     let known: Vec<&str> = all.iter().map(|t| t.name()).collect();
     for name in only.iter().chain(skip) {
         if !known.contains(&name.as_str()) {

@@ -34,7 +34,10 @@ fn uses_routes(kind: FileKind) -> &'static [&'static [&'static str]] {
 }
 
 /// The `uses:` pairs of a file with their scalar values.
-fn uses_values<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<(Pair<'t>, Scalar<'t>)> {
+pub(crate) fn uses_values<'t>(
+    file: &'t SourceFile,
+    doc: &'t YamlDoc,
+) -> Vec<(Pair<'t>, Scalar<'t>)> {
     let routes = uses_routes(file.target.kind);
     pairs(doc)
         .into_iter()
@@ -186,35 +189,20 @@ fn pin_one(
 /// (flow style, where a comment after the value would swallow the rest).
 /// `None` when that line ends inside a multi-line scalar.
 fn comment_edit(doc: &YamlDoc, value: Node<'_>, comment: &str) -> Option<Edit> {
-    let in_flow = std::iter::successors(value.parent(), Node::parent)
-        .any(|n| matches!(n.kind(), "flow_mapping" | "flow_sequence"));
+    if let Some(existing) = doc.comment_for(value) {
+        return Some(Edit::insert(existing.start_byte(), format!("# {comment} ")));
+    }
+    if !crate::yaml::in_flow(value) {
+        return Some(Edit::insert(value.end_byte(), format!(" # {comment}")));
+    }
     let text = &doc.text;
-    let anchor = if in_flow {
-        let eol = text[value.end_byte()..]
-            .find('\n')
-            .map_or(text.len(), |i| value.end_byte() + i);
-        let line_end = text[..eol].trim_end_matches([' ', '\t', '\r']).len();
-        let last = doc
-            .root()
-            .descendant_for_byte_range(line_end - 1, line_end)?;
-        if last.end_byte() > eol {
-            return None;
-        }
-        let existing = (value.end_byte()..line_end)
-            .filter(|&i| text.as_bytes()[i] == b'#')
-            .find(|&i| {
-                doc.root()
-                    .descendant_for_byte_range(i, i + 1)
-                    .is_some_and(|n| n.kind() == "comment" && n.start_byte() == i)
-            });
-        existing.ok_or(line_end)
-    } else {
-        doc.trailing_comment(value.end_byte())
-            .map(|c| c.start_byte())
-            .ok_or(value.end_byte())
-    };
-    Some(match anchor {
-        Ok(existing_comment) => Edit::insert(existing_comment, format!("# {comment} ")),
-        Err(end) => Edit::insert(end, format!(" # {comment}")),
-    })
+    let eol = text[value.end_byte()..]
+        .find('\n')
+        .map_or(text.len(), |i| value.end_byte() + i);
+    let line_end = text[..eol].trim_end_matches([' ', '\t', '\r']).len();
+    let last = doc
+        .root()
+        .descendant_for_byte_range(line_end - 1, line_end)?;
+    // The line ends inside a multi-line scalar: a comment would land in it.
+    (last.end_byte() <= eol).then(|| Edit::insert(line_end, format!(" # {comment}")))
 }

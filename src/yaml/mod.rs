@@ -104,6 +104,26 @@ impl YamlDoc {
         &self.text[node.byte_range()]
     }
 
+    /// The comment on the line of `value` that belongs to it: the trailing
+    /// comment in block style; in flow style the comment ending that line
+    /// (several flow values may share it).
+    pub fn comment_for(&self, value: Node<'_>) -> Option<Node<'_>> {
+        if !in_flow(value) {
+            return self.trailing_comment(value.end_byte());
+        }
+        let text = &self.text;
+        let eol = text[value.end_byte()..]
+            .find('\n')
+            .map_or(text.len(), |i| value.end_byte() + i);
+        (value.end_byte()..eol)
+            .filter(|&i| text.as_bytes()[i] == b'#')
+            .find_map(|i| {
+                self.root()
+                    .descendant_for_byte_range(i, i + 1)
+                    .filter(|n| n.kind() == "comment" && n.start_byte() == i)
+            })
+    }
+
     /// The comment that follows `end` on the same line with only blanks
     /// between, as a node of the tree.
     pub fn trailing_comment(&self, end: usize) -> Option<Node<'_>> {
@@ -129,6 +149,12 @@ fn first_error(node: Node<'_>) -> Option<Node<'_>> {
     let mut cursor = node.walk();
     let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
     children.into_iter().find_map(first_error).or(Some(node))
+}
+
+/// Is `node` inside a flow mapping or sequence?
+pub fn in_flow(node: Node<'_>) -> bool {
+    std::iter::successors(node.parent(), Node::parent)
+        .any(|n| matches!(n.kind(), "flow_mapping" | "flow_sequence"))
 }
 
 /// 1-based line and column of a byte offset.

@@ -20,9 +20,21 @@ use crate::report::{Change, Severity};
 use crate::source::{SourceFile, Syntax};
 use crate::yaml::ScalarStyle;
 
-pub struct PinImages;
+/// `pin-images` (tags to digests), or with `update` set `update-images`
+/// (existing `name:tag@digest` pins moved to the tag's current digest).
+pub struct PinImages {
+    pub update: bool,
+}
 
-const NAME: &str = "pin-images";
+impl PinImages {
+    /// Is this reference this transform's business?
+    fn wants(&self, image: &ImageRef) -> bool {
+        match self.update {
+            false => image.digest.is_none(),
+            true => image.digest.is_some() && image.tag.is_some(),
+        }
+    }
+}
 
 /// How a pinned reference is written back.
 #[derive(Debug, Clone)]
@@ -65,7 +77,6 @@ fn sites(file: &SourceFile) -> Vec<Site> {
 /// Parse an image reference found in a file into a site.
 fn image_site(text: &str, at: usize, span: Range<usize>, render: Render) -> Option<Site> {
     match ImageRef::parse(text) {
-        Ok(image) if image.digest.is_some() => None,
         Ok(image) => Some(Site::Pin {
             image,
             span,
@@ -84,12 +95,18 @@ fn image_site(text: &str, at: usize, span: Range<usize>, render: Render) -> Opti
 
 impl Transform for PinImages {
     fn name(&self) -> &'static str {
-        NAME
+        if self.update {
+            "update-images"
+        } else {
+            "pin-images"
+        }
     }
 
     fn collect(&self, file: &SourceFile, needs: &mut Needs) {
         for site in sites(file) {
-            if let Site::Pin { image, .. } = site {
+            if let Site::Pin { image, .. } = site
+                && self.wants(&image)
+            {
                 needs.images.entry(image.key()).or_insert(image);
             }
         }
@@ -105,25 +122,32 @@ impl Transform for PinImages {
                     severity,
                     message,
                     hint,
-                } => out.finding(file, NAME, at, severity, message, hint),
+                } => {
+                    if !self.update {
+                        out.finding(file, self.name(), at, severity, message, hint)
+                    }
+                }
                 Site::Pin {
                     image,
                     span,
                     render,
                 } => {
                     // Several `FROM $BASE` lines share one ARG default.
-                    if done.contains(&span) {
+                    if !self.wants(&image) || done.contains(&span) {
                         continue;
                     }
                     done.push(span.clone());
                     match resolved.images.get(&image.key()) {
-                        Some(Ok(digest)) => pin(file, &mut out, &image, span, &render, digest),
+                        Some(Ok(digest)) if image.digest.as_deref() == Some(digest.as_str()) => {}
+                        Some(Ok(digest)) => {
+                            pin(file, self.name(), &mut out, &image, span, &render, digest)
+                        }
                         Some(Err(e)) => out.finding(
                             file,
-                            NAME,
+                            self.name(),
                             span.start,
                             Severity::Error,
-                            format!("cannot pin {image}: {e}"),
+                            format!("cannot resolve {image}: {e}"),
                             Some(e.hint()),
                         ),
                         None => {}
@@ -137,6 +161,7 @@ impl Transform for PinImages {
 
 fn pin(
     file: &SourceFile,
+    name: &'static str,
     out: &mut Outcome,
     image: &ImageRef,
     span: Range<usize>,
@@ -164,19 +189,22 @@ fn pin(
     let line = crate::yaml::line_col(file.text(), span.start).0;
     out.edits.push(Edit::replace(span, replacement));
     out.changes.push(Change {
-        transform: NAME,
+        transform: name,
         line,
         before: image.to_string(),
         after: pinned,
-        why: format!(
-            "the tag `{}` can be moved; the digest cannot",
-            image.tag_or_latest()
-        ),
+        why: match image.digest {
+            Some(_) => format!("`{}` now names a newer image", image.tag_or_latest()),
+            None => format!(
+                "the tag `{}` can be moved; the digest cannot",
+                image.tag_or_latest()
+            ),
+        },
     });
     if image.tag.is_none() {
         out.finding(
             file,
-            NAME,
+            name,
             line_start(file.text(), line),
             Severity::Note,
             format!("{image} has no tag: pinned what `latest` names today"),

@@ -1,0 +1,203 @@
+//! `update-actions`: SHA pins that carry a version comment move to the
+//! newest release of the same major version (any major with `--major`),
+//! SHA and comment together.
+//!
+//! ```yaml
+//! - uses: actions/checkout@<sha of v4.1.0> # v4.1.0     # before
+//! - uses: actions/checkout@<sha of v4.2.2> # v4.2.2     # after
+//! ```
+//! Pins without a version comment are reported, never guessed.
+
+use std::ops::Range;
+
+use super::pin_actions::uses_values;
+use super::{Needs, Outcome, Resolved, Transform};
+use crate::edit::Edit;
+use crate::refs::{ActionRef, UsesTarget, classify};
+use crate::report::{Change, Severity};
+use crate::source::SourceFile;
+use crate::version::{TagVersion, cmp_versions, newest_release};
+use crate::yaml::{Scalar, YamlDoc};
+
+pub struct UpdateActions {
+    /// Cross major versions.
+    pub major: bool,
+}
+
+const NAME: &str = "update-actions";
+
+/// A SHA pin and the version its comment names.
+struct VersionPin<'t> {
+    scalar: Scalar<'t>,
+    action: ActionRef,
+    /// The version token in the comment, and where it is.
+    version: Option<(String, Range<usize>)>,
+}
+
+/// The `k`-th `# token` of a comment: several flow values on one line share
+/// one comment, `# v1.0.0 # v2.0.0`, in order.
+fn comment_token(
+    doc: &YamlDoc,
+    comment: tree_sitter::Node<'_>,
+    k: usize,
+) -> Option<(String, Range<usize>)> {
+    let text = doc.text_of(comment);
+    let hash = text.match_indices('#').map(|(i, _)| i).nth(k)?;
+    let rest = &text[hash + 1..];
+    let start = hash + 1 + (rest.len() - rest.trim_start().len());
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let at = comment.start_byte() + start;
+    (!token.is_empty()).then(|| (token.clone(), at..at + token.len()))
+}
+
+fn version_pins<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<VersionPin<'t>> {
+    let values = uses_values(file, doc);
+    let mut out = Vec::new();
+    for (i, (_, s)) in values.iter().enumerate() {
+        let Ok(UsesTarget::Pinned(action)) = classify(&s.value) else {
+            continue;
+        };
+        let row = s.node.end_position().row;
+        // Earlier pinned values whose comment is the same one (same line, flow).
+        let k = values[..i]
+            .iter()
+            .filter(|(_, o)| {
+                o.node.end_position().row == row
+                    && matches!(classify(&o.value), Ok(UsesTarget::Pinned(_)))
+            })
+            .count();
+        let k = if crate::yaml::in_flow(s.node) { k } else { 0 };
+        let version = doc
+            .comment_for(s.node)
+            .and_then(|c| comment_token(doc, c, k));
+        out.push(VersionPin {
+            scalar: s.clone(),
+            action,
+            version,
+        });
+    }
+    out
+}
+
+impl Transform for UpdateActions {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        let Some(doc) = file.yaml() else { return };
+        for p in version_pins(file, doc) {
+            if p.version
+                .as_ref()
+                .is_some_and(|(v, _)| TagVersion::parse(v).is_some())
+            {
+                needs.repos.insert(p.action.repo);
+            }
+        }
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(doc) = file.yaml() else { return out };
+        for p in version_pins(file, doc) {
+            self.update_one(file, &p, resolved, &mut out);
+        }
+        out
+    }
+}
+
+impl UpdateActions {
+    fn update_one(
+        &self,
+        file: &SourceFile,
+        p: &VersionPin<'_>,
+        resolved: &Resolved,
+        out: &mut Outcome,
+    ) {
+        let at = p.scalar.node.start_byte();
+        let action = &p.action;
+        let Some((current, token_span)) = p
+            .version
+            .as_ref()
+            .filter(|(v, _)| TagVersion::parse(v).is_some())
+        else {
+            out.finding(
+                file,
+                NAME,
+                at,
+                Severity::Note,
+                format!(
+                    "{} is pinned without a version comment; not updated",
+                    action.name()
+                ),
+                Some("write the version after the SHA (`# v4.2.2`) so hardpin can update it"),
+            );
+            return;
+        };
+        let listing = match resolved.listings.get(&action.repo.key()) {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Error,
+                    format!("cannot update {}: {e}", action.name()),
+                    Some(e.hint()),
+                );
+                return;
+            }
+            None => return,
+        };
+        let Some(newest) = newest_release(
+            current,
+            listing.tags.keys().map(String::as_str),
+            !self.major,
+        ) else {
+            return;
+        };
+        let (Some(cur), Some(new)) = (TagVersion::parse(current), TagVersion::parse(newest)) else {
+            return;
+        };
+        if cmp_versions(&new, &cur).is_le() {
+            if listing
+                .tags
+                .get(current)
+                .is_some_and(|c| !c.eq_ignore_ascii_case(&action.git_ref))
+            {
+                out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Warning,
+                    format!(
+                        "tag {current} of {} no longer names the pinned commit",
+                        action.repo
+                    ),
+                    Some("check why the tag moved before trusting either commit"),
+                );
+            }
+            return;
+        }
+        let commit = &listing.tags[newest];
+        let new_value = format!("{}@{commit}", action.name());
+        out.edits.push(Edit::replace(
+            p.scalar.node.byte_range(),
+            p.scalar.requote(&new_value),
+        ));
+        out.edits.push(Edit::replace(token_span.clone(), newest));
+        out.allowed
+            .scalars
+            .insert((p.scalar.value.clone(), new_value.clone()));
+        out.changes.push(Change {
+            transform: NAME,
+            line: p.scalar.node.start_position().row + 1,
+            before: format!("{} # {current}", p.scalar.value),
+            after: format!("{new_value} # {newest}"),
+            why: format!("{newest} is the newest release after {current}"),
+        });
+    }
+}
