@@ -137,7 +137,7 @@ fn unresolvable_image_is_named_and_the_rest_is_fixed() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("cannot pin node:99: node:99 not found").and(
+            predicate::str::contains("cannot resolve node:99: node:99 not found").and(
                 predicate::str::contains("`Bad/Name:1` is not a valid image reference"),
             ),
         );
