@@ -21,6 +21,54 @@ pub enum Command {
     Fix(FixArgs),
     /// Move existing pins to the newest release in their major version.
     Update(UpdateArgs),
+    /// Fix on a branch, commit, push, and open or update one pull request.
+    Pr(PrArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrArgs {
+    /// The git working tree (the pull request is made from its remote's base).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Start even if tracked files have uncommitted changes (they are never touched).
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// The branch to push and open the pull request from.
+    #[arg(long, default_value = "hardpin/harden")]
+    pub branch: String,
+    /// The branch to fix and merge into (default: the remote's default branch, else the current one).
+    #[arg(long)]
+    pub base: Option<String>,
+    /// The remote to push to.
+    #[arg(long, default_value = "origin")]
+    pub remote: String,
+    /// Commit author, `Name <email>` (default: git config).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Pull request title.
+    #[arg(
+        long,
+        default_value = "Harden CI: pin actions and images, least-privilege permissions"
+    )]
+    pub title: String,
+    /// Open the pull request as a draft.
+    #[arg(long)]
+    pub draft: bool,
+    /// Labels for a new pull request (repeatable).
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Also move existing pins to newer releases (as `hardpin update`).
+    #[arg(long)]
+    pub update: bool,
+    /// With --update, cross major versions.
+    #[arg(long)]
+    pub major: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,8 @@ pub mod edit;
 pub mod image;
 pub mod net;
 pub mod pipeline;
+pub mod pr;
+pub mod publish;
 pub mod refs;
 pub mod report;
 pub mod resolve;

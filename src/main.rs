@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Fix(args) => app::fix(args, Mode::Fix, false),
         Command::Update(args) => app::fix(&args.run, Mode::Update, args.major),
+        Command::Pr(args) => return hardpin::pr::pr(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

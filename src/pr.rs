@@ -1,0 +1,165 @@
+//! `hardpin pr`: the fix, as one pull request that later runs update.
+
+use std::process::ExitCode;
+
+use crate::app::{EXIT_ERROR, EXIT_OK, github_token, run_transforms};
+use crate::cli::PrArgs;
+use crate::publish::body::{commit_message, pr_body, rel};
+use crate::publish::git::{self, PushAuth};
+use crate::publish::pulls::{Opened, PullRequestSpec, open_or_update};
+use crate::publish::{PrError, remote::parse_remote};
+use crate::transforms::Mode;
+
+/// Run `hardpin pr`; every failure is printed with a hint.
+pub fn pr(args: &PrArgs) -> ExitCode {
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error[pr]: {e}\n  help: {}", e.hint());
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn setting(flag: Option<&str>, env: &str, default: &str) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var(env).ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
+    crate::refs::validate_ref(&args.branch)
+        .map_err(|_| PrError::BranchName(args.branch.clone()))?;
+    let repo = git::open(&args.path)?;
+    if !args.allow_dirty && git::is_dirty(&repo)? {
+        return Err(PrError::Dirty);
+    }
+    if git::current_branch(&repo).as_deref() == Some(args.branch.as_str()) {
+        return Err(PrError::OnBranch(args.branch.clone()));
+    }
+    let token = github_token().ok_or(PrError::NoToken)?;
+    let base = git::base(&repo, &args.remote, args.base.as_deref())?;
+    let remote_url = repo
+        .find_remote(&args.remote)?
+        .url()
+        .unwrap_or_default()
+        .to_string();
+    let (owner, name) = match parse_remote(&remote_url) {
+        Some((_, o, n)) => (o, n),
+        None => std::env::var("GITHUB_REPOSITORY")
+            .ok()
+            .and_then(|r| {
+                r.split_once('/')
+                    .map(|(o, n)| (o.to_string(), n.to_string()))
+            })
+            .ok_or_else(|| PrError::RepoId(remote_url.clone()))?,
+    };
+
+    // Fix a copy of the base tree; the user's files are not touched.
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().to_path_buf();
+    git::write_tree(&repo, base.commit, &root)?;
+    let mode = if args.update {
+        Mode::FixAndUpdate
+    } else {
+        Mode::Fix
+    };
+    let mut fixed = run_transforms(
+        mode,
+        args.major,
+        std::slice::from_ref(&root),
+        &args.select,
+        &args.resolve,
+    )
+    .map_err(|e| PrError::Api(e.to_string()))?;
+    for r in &mut fixed.reports {
+        r.path = rel(&root, &r.path).into();
+        for f in &mut r.findings {
+            f.path = r.path.clone();
+        }
+    }
+    let summary = fixed.print(&args.output, false);
+    let files: Vec<(String, String)> = fixed
+        .reports
+        .iter()
+        .filter_map(|r| Some((r.path.to_string_lossy().to_string(), r.fixed.clone()?)))
+        .collect();
+    let code = ExitCode::from(if summary.errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    });
+    if files.is_empty() {
+        eprintln!(
+            "hardpin: nothing to change on {}; no commit, no push, no pull request",
+            base.name
+        );
+        return Ok(code);
+    }
+
+    let sig = git::signature(&repo, args.author.as_deref())?;
+    let commit = git::commit(
+        &repo,
+        &base,
+        &files,
+        &sig,
+        &commit_message(&args.title, &root, &fixed.reports),
+    )?;
+    let server = setting(
+        args.resolve.github_url.as_deref(),
+        "GITHUB_SERVER_URL",
+        "https://github.com",
+    );
+    let github_host = reqwest::Url::parse(&server)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    git::push(
+        &repo,
+        &args.remote,
+        commit,
+        &args.branch,
+        &PushAuth {
+            token: Some(token.clone()),
+            github_host,
+        },
+    )?;
+
+    let mut command = String::from(if args.update {
+        "hardpin fix . && hardpin update"
+    } else {
+        "hardpin fix"
+    });
+    if !args.select.only.is_empty() {
+        command.push_str(&format!(" --only {}", args.select.only.join(",")));
+    }
+    if !args.select.skip.is_empty() {
+        command.push_str(&format!(" --skip {}", args.select.skip.join(",")));
+    }
+    command.push_str(" .");
+    let body = pr_body(&root, &fixed.reports, &command);
+    let api_base = setting(
+        args.resolve.github_api_url.as_deref(),
+        "GITHUB_API_URL",
+        "https://api.github.com",
+    );
+    let spec = PullRequestSpec {
+        owner: &owner,
+        repo: &name,
+        branch: &args.branch,
+        base: &base.name,
+        title: &args.title,
+        body: &body,
+        draft: args.draft,
+        labels: &args.label,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(open_or_update(&api_base, &token, &spec))? {
+        Opened::Created(url) => println!("created {url}"),
+        Opened::Updated(url) => println!("updated {url}"),
+    }
+    Ok(code)
+}
