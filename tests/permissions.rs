@@ -10,13 +10,6 @@ use common::*;
 use predicates::prelude::*;
 use yaml_rust2::{Yaml, YamlLoader};
 
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
 fn fix(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     hardpin("http://127.0.0.1:9")
         .args(["fix", "--only", "permissions"])

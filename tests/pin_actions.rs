@@ -5,13 +5,6 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
 #[test]
 fn fixes_fixture_tree() {
     let world = actions_world(GitServer::start());

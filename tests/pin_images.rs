@@ -8,13 +8,6 @@ use common::*;
 use predicates::prelude::*;
 use std::sync::Arc;
 
-fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
 /// The images the fixture tree names, pushed in three shapes.
 struct Images {
     registry: Registry,

@@ -33,6 +33,14 @@ pub fn hardpin(server_url: &str) -> assert_cmd::Command {
     cmd
 }
 
+/// Snapshots live in the top-level `snapshots/` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
 /// Copy a fixture tree into a fresh temporary folder.
 pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
