@@ -35,6 +35,8 @@ pub enum PrError {
     Api(String),
     #[error("cannot prepare the base tree: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Setup(#[from] crate::app::SetupError),
 }
 
 impl PrError {
@@ -59,6 +61,7 @@ impl PrError {
             PrError::Api(_) => {
                 "check --github-api-url / GITHUB_API_URL and the token's pull-requests permission"
             }
+            PrError::Setup(_) => "see `hardpin pr --help`",
         }
     }
 }
