@@ -59,7 +59,11 @@ fn main() {
     // Every image the corpus names, pushed as an OCI index to one registry
     // that stands in for all of them (`--registry-mirror *=`).
     let kb = std::sync::Arc::new(hardpin::transforms::permissions::kb::Kb::load(None).unwrap());
-    let all: Vec<_> = registry(kb, false).into_iter().map(|(t, _)| t).collect();
+    let all: Vec<_> = registry(kb, false)
+        .into_iter()
+        .filter(|(_, fixes)| *fixes)
+        .map(|(t, _)| t)
+        .collect();
     let needs = collect_needs(&files, &all);
     let reg = common::registry::Registry::start();
     let setup = Instant::now();
