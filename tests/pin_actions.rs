@@ -5,12 +5,19 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
+/// `hardpin fix --only pin-actions` against `url`.
+fn pin_actions(url: &str) -> assert_cmd::Command {
+    let mut cmd = hardpin(url);
+    cmd.args(["fix", "--only", "pin-actions"]);
+    cmd
+}
+
 #[test]
 fn fixes_fixture_tree() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -42,8 +49,8 @@ fn crlf_and_bom_are_kept_byte_for_byte() {
     let world = actions_world(GitServer::start());
     let crlf = format!("\u{feff}{}", SIMPLE.replace('\n', "\r\n"));
     let dir = workflow_dir(&[("crlf.yml", &crlf)]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -118,26 +125,26 @@ fn check_exit_codes_and_second_run_is_clean() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
     let before = read_tree(dir.path());
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache", "--check"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache", "--check"])
         .arg(dir.path())
         .assert()
         .code(1);
     assert_eq!(read_tree(dir.path()), before, "--check wrote something");
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
     let after = read_tree(dir.path());
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache", "--check"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache", "--check"])
         .arg(dir.path())
         .assert()
         .code(0)
         .stdout("");
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -149,8 +156,8 @@ fn unparsable_file_is_reported_and_others_fixed() {
     let world = actions_world(GitServer::start());
     let broken = "on: push\njobs:\n  a:\n    steps: [\n      - uses: actions/checkout@v4\n";
     let dir = workflow_dir(&[("bad.yml", broken), ("good.yml", SIMPLE)]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -164,8 +171,8 @@ fn hostile_refs_never_reach_the_server() {
     let world = actions_world(GitServer::start());
     let hostile = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: evil/one@v1;curl${IFS}x\n      - uses: \"evil/two@v1 --upload-pack=touch\"\n      - uses: evil/three@../../etc\n      - uses: evil/four/../../x@v1\n      - uses: evil/five@-oProxyCommand\n      - uses: evil%2fsix@v1\n      - uses: actions/checkout@v4\n";
     let dir = workflow_dir(&[("hostile.yml", hostile)]);
-    let assert = hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    let assert = pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2);
@@ -254,8 +261,8 @@ fn token_goes_only_to_the_github_host() {
 fn one_request_per_repository_and_v0_fallback() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -276,8 +283,8 @@ fn one_request_per_repository_and_v0_fallback() {
         ..Behaviour::default()
     }));
     let dir0 = copy_fixture("pin-actions");
-    hardpin(&old.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&old.server.url)
+        .args(["--no-cache"])
         .arg(dir0.path())
         .assert()
         .code(0);
@@ -297,8 +304,8 @@ fn retries_transient_errors() {
         ..Behaviour::default()
     }));
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -310,15 +317,15 @@ fn cache_serves_offline_runs() {
     let world = actions_world(GitServer::start());
     let cache = tempfile::tempdir().unwrap();
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--dry-run", "--cache-dir"])
+    pin_actions(&world.server.url)
+        .args(["--dry-run", "--cache-dir"])
         .arg(cache.path())
         .arg(dir.path())
         .assert()
         .code(0);
     let before = world.server.requests().len();
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--offline", "--cache-dir"])
+    pin_actions(&world.server.url)
+        .args(["--offline", "--cache-dir"])
         .arg(cache.path())
         .arg(dir.path())
         .assert()
@@ -332,8 +339,8 @@ fn cache_serves_offline_runs() {
 
     let empty = tempfile::tempdir().unwrap();
     let dir2 = workflow_dir(&[("ci.yml", SIMPLE)]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--offline", "--cache-dir"])
+    pin_actions(&world.server.url)
+        .args(["--offline", "--cache-dir"])
         .arg(empty.path())
         .arg(dir2.path())
         .assert()
@@ -350,8 +357,8 @@ fn unknown_repo_and_ref_are_named() {
         "ci.yml",
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: nobody/nothing@v1\n      - uses: actions/checkout@v99\n",
     )]);
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -373,8 +380,8 @@ fn symlink_out_of_the_tree_is_not_written() {
     std::fs::write(&target, SIMPLE).unwrap();
     let dir = workflow_dir(&[("ci.yml", SIMPLE)]);
     std::os::unix::fs::symlink(&target, dir.path().join(".github/workflows/linked.yml")).unwrap();
-    hardpin(&world.server.url)
-        .args(["fix", "--only", "pin-actions", "--no-cache"])
+    pin_actions(&world.server.url)
+        .args(["--no-cache"])
         .arg(dir.path())
         .assert()
         .code(2)
