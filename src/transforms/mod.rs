@@ -16,6 +16,7 @@ use crate::edit::Edit;
 use crate::image::ImageRef;
 use crate::refs::RepoId;
 use crate::report::{Change, Finding, Severity};
+use crate::resolve::RefListing;
 use crate::resolve::actions::Listings;
 use crate::resolve::images::Digests;
 use crate::source::SourceFile;
@@ -46,6 +47,36 @@ pub struct Outcome {
     pub allowed: AllowedChanges,
     /// Per-job permission decisions (the permissions transform).
     pub jobs: Vec<permissions::JobReport>,
+}
+
+impl Resolved {
+    /// The ref listing of `repo`. When it could not be fetched, an error
+    /// finding at `at` says that `what` (e.g. "pin actions/checkout@v4")
+    /// failed, and `None` is returned.
+    pub fn listing(
+        &self,
+        repo: &RepoId,
+        file: &SourceFile,
+        transform: &'static str,
+        at: usize,
+        what: &str,
+        out: &mut Outcome,
+    ) -> Option<&RefListing> {
+        match self.listings.get(&repo.key())? {
+            Ok(l) => Some(l),
+            Err(e) => {
+                out.finding(
+                    file,
+                    transform,
+                    at,
+                    Severity::Error,
+                    format!("cannot {what}: {e}"),
+                    Some(e.hint()),
+                );
+                None
+            }
+        }
+    }
 }
 
 impl Outcome {

@@ -110,20 +110,10 @@ fn pin_one(
     out: &mut Outcome,
 ) {
     let at = s.node.start_byte();
-    let listing = match resolved.listings.get(&action.repo.key()) {
-        Some(Ok(l)) => l,
-        Some(Err(e)) => {
-            out.finding(
-                file,
-                NAME,
-                at,
-                Severity::Error,
-                format!("cannot pin {action}: {e}"),
-                Some(e.hint()),
-            );
-            return;
-        }
-        None => return,
+    let Some(listing) =
+        resolved.listing(&action.repo, file, NAME, at, &format!("pin {action}"), out)
+    else {
+        return;
     };
     let pin = match listing.pin(&action.git_ref) {
         Ok(p) => p,

@@ -137,20 +137,9 @@ impl UpdateActions {
             );
             return;
         };
-        let listing = match resolved.listings.get(&action.repo.key()) {
-            Some(Ok(l)) => l,
-            Some(Err(e)) => {
-                out.finding(
-                    file,
-                    NAME,
-                    at,
-                    Severity::Error,
-                    format!("cannot update {}: {e}", action.name()),
-                    Some(e.hint()),
-                );
-                return;
-            }
-            None => return,
+        let what = format!("update {}", action.name());
+        let Some(listing) = resolved.listing(&action.repo, file, NAME, at, &what, out) else {
+            return;
         };
         let Some(newest) = newest_release(
             current,

@@ -130,11 +130,6 @@ fn walk<'t>(doc: &'t YamlDoc, node: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec
     }
 }
 
-/// The first pair whose path is exactly `path`.
-pub fn find<'t>(pairs: &[Pair<'t>], path: &[&str]) -> Option<Pair<'t>> {
-    pairs.iter().find(|p| p.path_matches(path)).cloned()
-}
-
 /// The content node under `node` (through `block_node`/`flow_node`, past
 /// anchors and tags), or `None` for an alias or an empty node.
 pub fn content(node: Node<'_>) -> Option<Node<'_>> {
