@@ -274,7 +274,8 @@ impl Run {
         for e in &self.discover_errors {
             let _ = writeln!(
                 err,
-                "error[discover]: {e}\n  help: give a file or folder that exists and can be read"
+                "error[discover]: {}\n  help: give a file or folder that exists and can be read",
+                crate::printable::escape(&e.to_string())
             );
         }
         match output.format {

@@ -178,7 +178,12 @@ pub fn parse(text: String) -> Result<Dockerfile, DockerfileError> {
                 None => break,
             }
         }
-        let keyword = words[0].text.to_ascii_uppercase();
+        // A line that is nothing but the escape character continues into
+        // nothing: no instruction.
+        let Some(first) = words.first() else {
+            continue;
+        };
+        let keyword = first.text.to_ascii_uppercase();
         if matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") {
             let start_line = i;
             for (name, strip_tabs) in heredocs(&words) {
@@ -252,6 +257,17 @@ mod tests {
     #[test]
     fn unclosed_heredoc_is_an_error() {
         assert!(parse("FROM a\nRUN <<EOF\necho\n".into()).is_err());
+    }
+
+    #[test]
+    fn lone_escape_is_no_instruction() {
+        for src in ["\\\n", "FROM a\n\\\n", "FROM a\n\\", "  \\\n\\\n# c\n"] {
+            let d = parse(src.into()).unwrap();
+            assert!(
+                d.instructions.iter().all(|i| !i.words.is_empty()),
+                "{src:?}"
+            );
+        }
     }
 
     #[test]

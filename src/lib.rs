@@ -14,6 +14,7 @@ pub mod image;
 pub mod net;
 pub mod pipeline;
 pub mod pr;
+pub mod printable;
 pub mod publish;
 pub mod refs;
 pub mod report;

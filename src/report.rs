@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use similar::TextDiff;
 
+use crate::printable::escape;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -90,8 +92,10 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// A unified diff of one file, `a/` and `b/` prefixed like git's.
+/// A unified diff of one file, `a/` and `b/` prefixed like git's. The path
+/// is escaped: a file name with a newline could otherwise forge diff lines.
 pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
+    let path = escape(path);
     TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)
@@ -133,17 +137,19 @@ pub fn format_finding(f: &Finding) -> String {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
+    // Paths and messages carry outside text (file names, server answers):
+    // escaped, so that none of it can draw on the terminal.
     let mut s = format!(
         "{sev}[{}]: {}:{}:{}: {}",
         f.transform,
-        f.path.display(),
+        escape(&f.path.to_string_lossy()),
         f.line,
         f.column,
-        f.message
+        escape(&f.message)
     );
     if let Some(h) = &f.hint {
         s.push_str("\n  help: ");
-        s.push_str(h);
+        s.push_str(&escape(h));
     }
     s
 }
@@ -151,6 +157,26 @@ pub fn format_finding(f: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_is_escaped() {
+        let d = unified_diff("x\n+++ b/evil.yml", "a\n", "b\n");
+        assert!(
+            d.starts_with("--- a/x\\n+++ b/evil.yml\n+++ b/x\\n+++ b/evil.yml\n"),
+            "{d}"
+        );
+        let f = Finding {
+            path: "a\u{1b}[2J.yml".into(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            transform: "pin-actions",
+            message: "tag v1\u{202e}".into(),
+            hint: None,
+        };
+        let text = format_finding(&f);
+        assert!(!text.chars().any(crate::printable::is_unsafe), "{text}");
+    }
 
     #[test]
     fn diff_has_headers_and_colors() {

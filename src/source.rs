@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use crate::discover::{FileKind, Target};
 use crate::dockerfile::{self, Dockerfile};
-use crate::yaml::YamlDoc;
+use crate::report::Severity;
+use crate::yaml::{SyntaxKind, YamlDoc};
 
 /// Files larger than this are refused rather than parsed.
 pub const MAX_FILE: u64 = 8 << 20;
@@ -33,6 +34,17 @@ pub enum LoadError {
     Yaml(#[from] crate::yaml::SyntaxError),
     #[error("{0}; the file was left untouched")]
     Dockerfile(#[from] dockerfile::DockerfileError),
+    #[error("not {}: its top level is {found}, not a mapping; skipped", kind_name(*.kind))]
+    NotAMapping { kind: FileKind, found: &'static str },
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Workflow => "a workflow",
+        FileKind::Action => "action metadata",
+        FileKind::Compose => "a compose file",
+        FileKind::Dockerfile => "a Dockerfile",
+    }
 }
 
 impl LoadError {
@@ -42,6 +54,30 @@ impl LoadError {
             LoadError::Yaml(e) => e.line,
             LoadError::Dockerfile(e) => e.line(),
             _ => 1,
+        }
+    }
+
+    /// A file that is not what its name says is worth a warning; one that
+    /// cannot be read or parsed is an error.
+    pub fn severity(&self) -> Severity {
+        match self {
+            LoadError::NotAMapping { .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    pub fn hint(&self) -> &'static str {
+        match self {
+            LoadError::NotAMapping { .. } => {
+                "GitHub and Compose read this file as a mapping of keys (`on:`, `jobs:`, `services:`…); rename it if it is something else"
+            }
+            LoadError::TooLarge
+            | LoadError::Yaml(crate::yaml::SyntaxError {
+                kind:
+                    SyntaxKind::TooManyLines(_) | SyntaxKind::LineTooLong(_) | SyntaxKind::AliasBomb,
+                ..
+            }) => "hardpin leaves files like this alone; split the file, or pin it by hand",
+            _ => "fix the file so that it parses, then run hardpin again",
         }
     }
 
@@ -62,7 +98,14 @@ impl SourceFile {
         let text = String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8)?;
         let syntax = match target.kind {
             FileKind::Workflow | FileKind::Action | FileKind::Compose => {
-                Syntax::Yaml(YamlDoc::parse(text)?)
+                let doc = YamlDoc::parse(text)?;
+                if let Some(found) = doc.top_level_not_mapping() {
+                    return Err(LoadError::NotAMapping {
+                        kind: target.kind,
+                        found,
+                    });
+                }
+                Syntax::Yaml(doc)
             }
             FileKind::Dockerfile => Syntax::Dockerfile(dockerfile::parse(text)?),
         };

@@ -79,9 +79,6 @@ impl Transform for PinActions {
         let Some(doc) = file.yaml() else { return out };
         for (_, s) in uses_values(file, doc) {
             let at = s.node.start_byte();
-            if s.style == ScalarStyle::Block {
-                continue;
-            }
             match classify(&s.value) {
                 Err(e) => out.finding(
                     file,
@@ -142,36 +139,94 @@ fn pin_one(
             Some("check that the tag is the version you meant"),
         );
     }
-    let new_value = format!("{}@{}", action.name(), pin.commit);
-    out.edits
-        .push(Edit::replace(s.node.byte_range(), s.requote(&new_value)));
-    match comment_edit(doc, s.node, &pin.comment) {
-        Some(edit) => out.edits.push(edit),
-        None => out.finding(
-            file,
-            NAME,
-            at,
-            Severity::Note,
-            format!(
-                "pinned {action} without a `# {}` comment: its line ends inside a multi-line value",
-                pin.comment
+    let new_ref = format!("{}@{}", action.name(), pin.commit);
+    let (edits, new_value) = if s.style == ScalarStyle::Block {
+        match block_edits(doc, s, &new_ref, &pin.comment) {
+            Some(e) => e,
+            None => {
+                out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Warning,
+                    format!("{action} is written as a multi-line block scalar; not pinned"),
+                    Some("write it on one line (`uses: owner/repo@ref`) and run hardpin again"),
+                );
+                return;
+            }
+        }
+    } else {
+        let mut edits = vec![Edit::replace(s.node.byte_range(), s.requote(&new_ref))];
+        match comment_edit(doc, s.node, &pin.comment) {
+            Some(edit) => edits.push(edit),
+            None => out.finding(
+                file,
+                NAME,
+                at,
+                Severity::Note,
+                format!(
+                    "pinned {action} without a `# {}` comment: its line ends inside a multi-line value",
+                    pin.comment
+                ),
+                None,
             ),
-            None,
-        ),
-    }
+        }
+        (edits, new_ref.clone())
+    };
+    out.edits.extend(edits);
     out.allowed
         .scalars
         .insert((s.value.clone(), new_value.clone()));
+    if s.style == ScalarStyle::Block {
+        // hardpin's reading of a block scalar keeps one final newline; the
+        // second parser applies the chomping indicator (`|-` has none).
+        out.allowed
+            .scalars
+            .insert((s.value.trim().to_string(), new_ref.clone()));
+    }
     out.changes.push(Change {
         transform: NAME,
         line: s.node.start_position().row + 1,
-        before: s.value.clone(),
-        after: format!("{new_value} # {}", pin.comment),
+        before: s.value.trim().to_string(),
+        after: format!("{new_ref} # {}", pin.comment),
         why: format!(
             "`{}` can be moved; the commit it names now cannot",
             action.git_ref
         ),
     });
+}
+
+/// Pin a `uses: |` block scalar in its own style: the ref is replaced on
+/// its content line and the comment goes on the header line (`uses: | # v4.2.2`),
+/// the one place in a block scalar where a comment is not content. Returns the
+/// edits and the new decoded value; `None` unless the value is one line.
+fn block_edits(
+    doc: &YamlDoc,
+    s: &Scalar<'_>,
+    new_ref: &str,
+    comment: &str,
+) -> Option<(Vec<Edit>, String)> {
+    let old_ref = s.value.trim();
+    let raw = doc.text_of(s.node);
+    let header_end = raw.find('\n')?;
+    let body = &raw[header_end..];
+    if old_ref.contains('\n') || body.matches(old_ref).count() != 1 {
+        return None;
+    }
+    let start = s.node.start_byte();
+    let at = start + header_end + body.find(old_ref)?;
+    let header = raw[..header_end].trim_end_matches('\r');
+    let comment_edit = match header.find('#') {
+        Some(hash) => Edit::insert(start + hash, format!("# {comment} ")),
+        None => Edit::insert(start + header.trim_end().len(), format!(" # {comment}")),
+    };
+    Some((
+        vec![
+            Edit::replace(at..at + old_ref.len(), new_ref.to_string()),
+            comment_edit,
+        ],
+        s.value.replacen(old_ref, new_ref, 1),
+    ))
 }
 
 /// The edit that adds `# comment` for a value: before an existing trailing

@@ -20,13 +20,106 @@ pub struct YamlDoc {
     pub tree: Tree,
 }
 
-/// Where the parser gave up, 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("YAML {reason} at line {line}, column {column}")]
+/// Why a YAML file was refused, and where (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     pub line: usize,
     pub column: usize,
-    pub reason: &'static str,
+    pub kind: SyntaxKind,
+}
+
+impl std::error::Error for SyntaxError {}
+
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            SyntaxKind::TooManyLines(_) | SyntaxKind::LineTooLong(_) => write!(f, "{}", self.kind),
+            _ => write!(
+                f,
+                "{} at line {}, column {}",
+                self.kind, self.line, self.column
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyntaxKind {
+    #[error("YAML syntax error")]
+    Syntax,
+    #[error("the YAML parser failed")]
+    ParserFailure,
+    #[error("YAML nesting deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("too large for the YAML parser ({0} lines; it handles at most {MAX_ROWS})")]
+    TooManyLines(usize),
+    #[error("a line too long for the YAML parser ({0} bytes; it handles at most {MAX_ROWS})")]
+    LineTooLong(usize),
+    #[error("aliases that expand to more than {MAX_EXPANDED} nodes (an alias bomb)")]
+    AliasBomb,
+}
+
+/// More nodes than this once aliases are expanded is an attack, not a
+/// workflow: real files stay in the tens of thousands.
+pub const MAX_EXPANDED: u64 = 1_000_000;
+
+/// The number of nodes the document would have with every alias replaced by
+/// its anchor's node, counted without expanding anything (each anchor's size
+/// is remembered); `None` past [`MAX_EXPANDED`].
+fn expanded_size<'t>(
+    doc: &'t str,
+    node: Node<'t>,
+    anchors: &mut std::collections::HashMap<&'t str, u64>,
+) -> Option<u64> {
+    if node.kind() == "alias" {
+        let name = doc[node.byte_range()].trim_start_matches('*');
+        return Some(anchors.get(name).copied().unwrap_or(1));
+    }
+    let mut size = 1u64;
+    let mut anchor = None;
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        if child.kind() == "anchor" {
+            anchor = Some(doc[child.byte_range()].trim_start_matches('&'));
+            continue;
+        }
+        size = size.saturating_add(expanded_size(doc, child, anchors)?);
+        if size > MAX_EXPANDED {
+            return None;
+        }
+    }
+    if let Some(name) = anchor {
+        anchors.insert(name, size);
+    }
+    Some(size)
+}
+
+/// tree-sitter-yaml's scanner keeps rows and columns in `int16_t`: past
+/// 32,767 they wrap, and the parse goes wrong (at best an ERROR node far from
+/// any mistake). Such files are refused up front with the real reason.
+pub const MAX_ROWS: usize = i16::MAX as usize;
+
+/// Check `text` against the scanner's row and column limits.
+fn within_scanner_limits(text: &str) -> Result<(), SyntaxError> {
+    let mut lines = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        lines = i + 1;
+        if line.len() >= MAX_ROWS {
+            return Err(SyntaxError {
+                line: i + 1,
+                column: MAX_ROWS,
+                kind: SyntaxKind::LineTooLong(line.len()),
+            });
+        }
+    }
+    if lines > MAX_ROWS {
+        return Err(SyntaxError {
+            line: MAX_ROWS + 1,
+            column: 1,
+            kind: SyntaxKind::TooManyLines(text.lines().count()),
+        });
+    }
+    Ok(())
 }
 
 /// Deeper trees are refused: hardpin walks trees recursively, and no real
@@ -61,6 +154,7 @@ impl YamlDoc {
     /// Parse `text`; a tree with any ERROR or MISSING node is rejected, since
     /// editing a tree the parser only half understood could corrupt the file.
     pub fn parse(text: String) -> Result<Self, SyntaxError> {
+        within_scanner_limits(&text)?;
         let mut parser = Parser::new();
         parser
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
@@ -68,7 +162,7 @@ impl YamlDoc {
         let tree = parser.parse(&text, None).ok_or(SyntaxError {
             line: 1,
             column: 1,
-            reason: "parser failure",
+            kind: SyntaxKind::ParserFailure,
         })?;
         if let Some(bad) = first_error(tree.root_node()) {
             // An ERROR node spans what could not be placed, often from the
@@ -81,7 +175,7 @@ impl YamlDoc {
             return Err(SyntaxError {
                 line: pos.row + 1,
                 column: pos.column + 1,
-                reason: "syntax error",
+                kind: SyntaxKind::Syntax,
             });
         }
         if let Some(deep) = too_deep(tree.root_node()) {
@@ -89,10 +183,41 @@ impl YamlDoc {
             return Err(SyntaxError {
                 line: pos.row + 1,
                 column: pos.column + 1,
-                reason: "nesting deeper than 200 levels",
+                kind: SyntaxKind::TooDeep,
+            });
+        }
+        if expanded_size(&text, tree.root_node(), &mut Default::default()).is_none() {
+            return Err(SyntaxError {
+                line: 1,
+                column: 1,
+                kind: SyntaxKind::AliasBomb,
             });
         }
         Ok(Self { text, tree })
+    }
+
+    /// What the first document's top level is, for files that must be a
+    /// mapping: `None` for a mapping (or an empty file).
+    pub fn top_level_not_mapping(&self) -> Option<&'static str> {
+        let root = self.root();
+        let mut cursor = root.walk();
+        let document = root
+            .named_children(&mut cursor)
+            .find(|n| n.kind() == "document")?;
+        let mut node = document;
+        loop {
+            let mut c = node.walk();
+            let content = node
+                .named_children(&mut c)
+                .find(|n| !matches!(n.kind(), "comment" | "anchor" | "tag"))?;
+            match content.kind() {
+                "block_node" | "flow_node" => node = content,
+                "block_mapping" | "flow_mapping" => return None,
+                "block_sequence" | "flow_sequence" => return Some("a sequence"),
+                "alias" => return Some("an alias"),
+                _ => return Some("a scalar"),
+            }
+        }
     }
 
     pub fn root(&self) -> Node<'_> {
@@ -183,6 +308,49 @@ mod tests {
         assert!(YamlDoc::parse(deep).is_err());
         let ok = format!("a: {}{}\n", "[".repeat(20), "]".repeat(20));
         assert!(YamlDoc::parse(ok).is_ok());
+    }
+
+    #[test]
+    fn refuses_what_the_scanner_cannot_count() {
+        let long = "steps:\n  - run: echo hi\n".repeat(20_000);
+        let err = YamlDoc::parse(long).err().unwrap();
+        assert_eq!(err.kind, SyntaxKind::TooManyLines(40_000));
+        assert!(
+            err.to_string()
+                .starts_with("too large for the YAML parser (40000 lines")
+        );
+        let wide = format!("a: {}\n", "x".repeat(40_000));
+        assert!(matches!(
+            YamlDoc::parse(wide).err().unwrap().kind,
+            SyntaxKind::LineTooLong(_)
+        ));
+        let ok = "a: 1\n".repeat(30_000);
+        assert!(YamlDoc::parse(ok).is_ok());
+    }
+
+    #[test]
+    fn refuses_alias_bombs_without_expanding() {
+        let mut bomb = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..12 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+        }
+        assert_eq!(
+            YamlDoc::parse(bomb).err().unwrap().kind,
+            SyntaxKind::AliasBomb
+        );
+        let fine = "d: &d {runs-on: x}\na: *d\nb: *d\n";
+        assert!(YamlDoc::parse(fine.into()).is_ok());
+    }
+
+    #[test]
+    fn tells_what_the_top_level_is() {
+        let kind = |t: &str| YamlDoc::parse(t.into()).unwrap().top_level_not_mapping();
+        assert_eq!(kind("on: push\njobs: {}\n"), None);
+        assert_eq!(kind("# c\n--- &x\n{a: 1}\n"), None);
+        assert_eq!(kind(""), None);
+        assert_eq!(kind("- a\n- b\n"), Some("a sequence"));
+        assert_eq!(kind("just text\n"), Some("a scalar"));
     }
 
     #[test]
