@@ -20,10 +20,18 @@ impl RunContext {
 }
 
 /// Split a script into simple commands: continuations joined, then split at
-/// line ends, `;`, `&&`, `||` and `|`. Quoting is not honoured: a separator
-/// inside quotes only makes a command look like two.
+/// line ends, `;`, `&&`, `||`, `|` and the start of a command substitution
+/// (`$(`, a backtick, `<(`, `>(`), so a program run inside one is seen as a
+/// command of its own. Quoting is not honoured: a separator inside quotes
+/// only makes a command look like two.
 fn simple_commands(script: &str) -> Vec<Vec<String>> {
-    let joined = script.replace("\\\r\n", " ").replace("\\\n", " ");
+    let joined = script
+        .replace("\\\r\n", " ")
+        .replace("\\\n", " ")
+        .replace("$(", ";")
+        .replace("<(", ";")
+        .replace(">(", ";")
+        .replace('`', ";");
     let mut out = Vec::new();
     for line in joined.lines() {
         for part in line
@@ -38,22 +46,60 @@ fn simple_commands(script: &str) -> Vec<Vec<String>> {
                 }
                 words.push(w.trim_matches(['"', '\'']).to_string());
             }
-            // Leading assignments and wrappers do not name the program.
-            while words.first().is_some_and(|w| {
-                is_assignment(w)
-                    || matches!(
-                        w.as_str(),
-                        "sudo" | "time" | "exec" | "nohup" | "then" | "do" | "else"
-                    )
-            }) {
-                words.remove(0);
-            }
+            strip_wrappers(&mut words);
             if !words.is_empty() {
                 out.push(words);
             }
         }
     }
     out
+}
+
+/// Leading assignments, shell keywords and wrappers that start the program
+/// after them (`sudo`, `env VAR=x`, `command prog`) do not name the program:
+/// drop them so the program itself is judged.
+fn strip_wrappers(words: &mut Vec<String>) {
+    loop {
+        let Some(first) = words.first().map(String::as_str) else {
+            return;
+        };
+        let wrapper = is_assignment(first)
+            || matches!(
+                first,
+                "sudo"
+                    | "time"
+                    | "exec"
+                    | "nohup"
+                    | "then"
+                    | "do"
+                    | "else"
+                    | "if"
+                    | "elif"
+                    | "while"
+                    | "until"
+                    | "!"
+                    | "{"
+                    | "("
+            )
+            // `command -v x` looks x up; `command x` runs it.
+            || first == "command" && !words.get(1).is_some_and(|w| w.starts_with("-v") || w.starts_with("-V"));
+        if wrapper {
+            words.remove(0);
+        } else if first == "env" {
+            // `env [-i] [-u NAME] [VAR=x]… prog`: what follows the flags and
+            // assignments is the program (a flag's value is taken for it,
+            // which only makes the command look unknown).
+            words.remove(0);
+            while words
+                .first()
+                .is_some_and(|w| w.starts_with('-') || is_assignment(w))
+            {
+                words.remove(0);
+            }
+        } else {
+            return;
+        }
+    }
 }
 
 fn is_assignment(w: &str) -> bool {
@@ -128,13 +174,23 @@ pub fn analyze_run(script: &str, kb: &Kb, ctx: &RunContext) -> Result<ScopeSet, 
             }
             continue;
         }
-        if uses_token && !kb.harmless.contains(prog) {
+        if uses_token && !is_harmless(prog, &words, kb) {
             return Err(format!(
                 "the workflow token reaches `{prog}`, and hardpin cannot see what it does with it"
             ));
         }
     }
     Ok(out)
+}
+
+/// A program that cannot use the token, run in a way that starts no other.
+fn is_harmless(prog: &str, words: &[String], kb: &Kb) -> bool {
+    kb.harmless.contains(prog)
+        && !kb.harmless_unless.get(prog).is_some_and(|markers| {
+            words[1..]
+                .iter()
+                .any(|w| markers.iter().any(|m| w.contains(m.as_str())))
+        })
 }
 
 fn is_flag_with_value(w: &str) -> bool {
@@ -364,6 +420,48 @@ mod tests {
             run("cosign sign --key env://K img", &[])
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn programs_that_run_programs_are_not_harmless() {
+        let t = &["GITHUB_TOKEN"];
+        for script in [
+            "env FOO=1 ./deploy.sh",
+            "env -i ./deploy.sh",
+            "ls | xargs ./publish",
+            "find . -name '*.sh' -exec {} \\;",
+            "source ./release.sh",
+            ". ./release.sh",
+            "command ./release.sh",
+            "if ./release.sh; then echo ok; fi",
+            "while ./poll.sh; do sleep 1; done",
+            "echo \"$(./release.sh)\"",
+            "echo `./release.sh`",
+            "git submodule foreach ./release.sh",
+            "git -c core.sshCommand=./x push",
+            "awk 'BEGIN { system(\"./release.sh\") }'",
+            "tar --to-command=./x -xf a.tar",
+            "eval \"$CMD\"",
+            "bash -c ./release.sh",
+            "timeout 60 ./release.sh",
+        ] {
+            assert!(run(script, t).is_err(), "{script}");
+        }
+        for script in [
+            "env",
+            "env | sort",
+            "command -v gh",
+            "find . -name '*.yml'",
+            "echo \"v=$(cat VERSION)\" >> $GITHUB_OUTPUT",
+            "if [ -f x ]; then echo y; fi",
+            "git status",
+        ] {
+            assert!(run(script, t).is_ok(), "{script}");
+        }
+        assert_eq!(
+            run("env GH_TOKEN=x gh pr comment 1 --body hi", t).unwrap(),
+            [("pull-requests".into(), Level::Write)]
         );
     }
 

@@ -27,6 +27,8 @@ struct KbFile {
     command: Vec<CommandRule>,
     #[serde(default)]
     harmless: Vec<String>,
+    #[serde(default)]
+    harmless_unless: BTreeMap<String, Vec<String>>,
 }
 
 /// What one action needs.
@@ -114,6 +116,8 @@ pub struct Kb {
     pub api: BTreeMap<String, String>,
     pub commands: Vec<CommandRule>,
     pub harmless: BTreeSet<String>,
+    /// Words that make a harmless program start another one.
+    pub harmless_unless: BTreeMap<String, Vec<String>>,
 }
 
 impl Kb {
@@ -166,6 +170,7 @@ impl Kb {
         self.api.extend(parsed.api);
         self.commands.extend(parsed.command);
         self.harmless.extend(parsed.harmless);
+        self.harmless_unless.extend(parsed.harmless_unless);
         Ok(())
     }
 
