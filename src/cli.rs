@@ -133,8 +133,9 @@ pub struct ResolveArgs {
     /// Make no requests: use only cached answers, of any age.
     #[arg(long)]
     pub offline: bool,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Requests in flight at once (per resolver). Over HTTP/2 they share one
+    /// connection, so 64 hides a slow network without opening 64 sockets.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Send requests for HOST's images to a mirror or pull-through cache
     /// (same repository paths). HOST may be `*`. Repeatable.
@@ -148,8 +149,8 @@ pub struct ResolveArgs {
     /// Allow plain http to this registry or mirror host (loopback always is).
     #[arg(long, value_name = "HOST")]
     pub insecure_registry: Vec<String>,
-    /// Seconds before a request is given up.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    /// Seconds before a request is given up, retries included.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
 }
 

@@ -145,6 +145,18 @@ pub fn classify(value: &str) -> Result<UsesTarget, RefError> {
     })
 }
 
+/// A git object id as servers must send it: 40 lower-case hex digits.
+pub fn is_object_id(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A ref name from a server that is safe to keep and later write into a
+/// comment, a terminal or a pull request: [`validate_ref`]'s rules, plus `@`
+/// for monorepo tags such as `pkg@1.2.0` (never `@{` or a lone `@`).
+pub fn is_safe_listed_ref(name: &str) -> bool {
+    name != "@" && validate_ref(&name.replace('@', "_")).is_ok()
+}
+
 /// A full SHA-1 (or SHA-256) commit id.
 pub fn is_full_sha(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -225,6 +237,32 @@ mod tests {
             UsesTarget::Remote(a) => a,
             other => panic!("{v}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn server_ref_names_and_ids() {
+        for ok in ["v4.2.2", "releases/v1", "pkg@1.2.0", "v1+build"] {
+            assert!(is_safe_listed_ref(ok), "{ok}");
+        }
+        for bad in [
+            "v4\n",
+            "v4\u{1b}[31m",
+            "v\u{202e}4",
+            "a`b",
+            "a b",
+            "@",
+            "a@{1}",
+            "..",
+            "x.lock",
+            "-x",
+            "ü",
+        ] {
+            assert!(!is_safe_listed_ref(bad), "{bad:?}");
+        }
+        assert!(is_object_id(&"a".repeat(40)));
+        assert!(!is_object_id(&"A".repeat(40)));
+        assert!(!is_object_id(&"a".repeat(64)));
+        assert!(!is_object_id("main"));
     }
 
     #[test]

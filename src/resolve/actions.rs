@@ -21,16 +21,18 @@ pub struct ActionResolver {
 }
 
 impl ActionResolver {
-    /// One listing per unique repository (case-insensitive).
+    /// One listing per unique repository (case-insensitive). Cached
+    /// listings are keyed by the server's scheme, host, port and path, so an
+    /// answer from one server (or over plain http) never serves another.
     pub async fn resolve(&self, repos: &BTreeSet<RepoId>) -> Listings {
-        let host = self.github.host();
+        let server = self.github.cache_origin();
         let mut unique: BTreeMap<String, &RepoId> = BTreeMap::new();
         for r in repos {
-            unique.entry(format!("{host}/{}", r.key())).or_insert(r);
+            unique.entry(format!("{server}/{}", r.key())).or_insert(r);
         }
         let policy = CachePolicy {
             cache: &self.cache,
-            namespace: "refs-v1",
+            namespace: "refs-v2",
             offline: self.offline,
         };
         let fetched = resolve_all(
@@ -38,12 +40,13 @@ impl ActionResolver {
             policy,
             self.concurrency,
             |repo| FetchError::NotCached(repo.to_string()),
+            RefListing::is_valid,
             |repo| self.github.list_refs(repo),
         )
         .await;
         fetched
             .into_iter()
-            .map(|(key, r)| (key[host.len() + 1..].to_string(), r.map(Arc::new)))
+            .map(|(key, r)| (key[server.len() + 1..].to_string(), r.map(Arc::new)))
             .collect()
     }
 }

@@ -19,12 +19,14 @@ pub struct CachePolicy<'a> {
 }
 
 /// Resolve every `(cache key, item)`; `not_cached` makes the error for an
-/// item that is missing from the cache in offline mode.
+/// item that is missing from the cache in offline mode. A cached value that
+/// fails `valid` is treated as missing: the cache folder is outside data too.
 pub async fn resolve_all<I, V, E, F, Fut>(
     items: BTreeMap<String, I>,
     policy: CachePolicy<'_>,
     concurrency: usize,
     not_cached: impl Fn(&I) -> E,
+    valid: impl Fn(&V) -> bool,
     fetch: F,
 ) -> BTreeMap<String, Result<V, E>>
 where
@@ -33,10 +35,11 @@ where
     Fut: Future<Output = Result<V, E>>,
 {
     let policy = &policy;
-    let (fetch, not_cached) = (&fetch, &not_cached);
+    let (fetch, not_cached, valid) = (&fetch, &not_cached, &valid);
     futures::stream::iter(items)
         .map(|(key, item)| async move {
-            if let Some(hit) = policy.cache.get(policy.namespace, &key, policy.offline) {
+            let hit = policy.cache.get(policy.namespace, &key, policy.offline);
+            if let Some(hit) = hit.filter(|v| valid(v)) {
                 return (key, Ok(hit));
             }
             if policy.offline {

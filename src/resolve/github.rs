@@ -9,9 +9,10 @@ use std::sync::Arc;
 use reqwest::{StatusCode, Url};
 
 use super::RefListing;
-use super::http::HttpClient;
+use super::http::{Fetched, HttpClient, HttpError};
 use super::pktline::{self, Packet};
-use crate::refs::RepoId;
+use crate::printable::escape;
+use crate::refs::{RepoId, is_object_id, is_safe_listed_ref};
 use crate::secret::Secret;
 
 /// Why a repository's refs could not be listed.
@@ -59,6 +60,11 @@ impl FetchError {
     }
 }
 
+/// The largest ref listing read. The biggest public repositories list tens
+/// of thousands of tags in a few MiB; this leaves ample room and still bounds
+/// what a hostile server can make hardpin hold.
+pub const MAX_LISTING: usize = 32 << 20;
+
 /// Lists refs of repositories on one GitHub host.
 pub struct GitHubRefs {
     http: Arc<HttpClient>,
@@ -82,6 +88,17 @@ impl GitHubRefs {
     /// Requests sent so far (for the summary and the benchmark).
     pub fn request_count(&self) -> usize {
         self.http.request_count()
+    }
+
+    /// `scheme://host[:port][/path]` of the server, without credentials: what
+    /// cached answers from it are keyed by.
+    pub fn cache_origin(&self) -> String {
+        let mut url = self.base.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.set_query(None);
+        url.set_fragment(None);
+        url.as_str().trim_end_matches('/').to_string()
     }
 
     pub fn host(&self) -> String {
@@ -128,27 +145,40 @@ impl GitHubRefs {
         let url = self.repo_url(repo, "git-upload-pack");
         let resp = self
             .http
-            .send(|c| {
-                self.authorize(c.post(&url))
-                    .header("Git-Protocol", "version=2")
-                    .header("Content-Type", "application/x-git-upload-pack-request")
-                    .header("Accept", "application/x-git-upload-pack-result")
-                    .body(body.clone())
-            })
+            .fetch(
+                |c| {
+                    self.authorize(c.post(&url))
+                        .header("Git-Protocol", "version=2")
+                        .header("Content-Type", "application/x-git-upload-pack-request")
+                        .header("Accept", "application/x-git-upload-pack-result")
+                        .body(body.clone())
+                },
+                MAX_LISTING,
+            )
             .await
             .map_err(|e| self.network(e))?;
-        let bytes = self.ok_body(repo, resp).await?;
-        Ok(parse_ls_refs(&bytes).ok())
+        let bytes = self.ok_body(repo, resp)?;
+        // A v0-only server answers the POST with something else: fall back.
+        // A v2 answer that is malformed is an error, not a reason to retry.
+        match parse_ls_refs(&bytes) {
+            Ok(listing) => Ok(Some(listing)),
+            Err(LsRefsError::NotV2) => Ok(None),
+            Err(LsRefsError::Bad(reason)) => Err(FetchError::Protocol {
+                repo: repo.to_string(),
+                host: self.host(),
+                reason,
+            }),
+        }
     }
 
     async fn advertisement_v0(&self, repo: &RepoId) -> Result<RefListing, FetchError> {
         let url = self.repo_url(repo, "info/refs?service=git-upload-pack");
         let resp = self
             .http
-            .send(|c| self.authorize(c.get(&url)))
+            .fetch(|c| self.authorize(c.get(&url)), MAX_LISTING)
             .await
             .map_err(|e| self.network(e))?;
-        let bytes = self.ok_body(repo, resp).await?;
+        let bytes = self.ok_body(repo, resp)?;
         parse_advertisement(&bytes).map_err(|reason| FetchError::Protocol {
             repo: repo.to_string(),
             host: self.host(),
@@ -156,8 +186,8 @@ impl GitHubRefs {
         })
     }
 
-    async fn ok_body(&self, repo: &RepoId, resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        let status = resp.status();
+    fn ok_body(&self, repo: &RepoId, resp: Fetched) -> Result<Vec<u8>, FetchError> {
+        let status = resp.status;
         match status {
             s if s.is_success() => {}
             StatusCode::NOT_FOUND => return Err(FetchError::NotFound(repo.to_string())),
@@ -179,63 +209,88 @@ impl GitHubRefs {
                 });
             }
         }
-        resp.bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| self.network(e))
+        Ok(resp.body)
     }
 
-    fn network(&self, e: reqwest::Error) -> FetchError {
+    fn network(&self, e: HttpError) -> FetchError {
         FetchError::Network {
             host: self.host(),
-            reason: crate::net::error_chain(&e),
+            reason: e.to_string(),
         }
     }
 }
 
+/// Why a `ls-refs` answer was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LsRefsError {
+    /// Not a protocol-v2 answer at all: try the v0 advertisement.
+    NotV2,
+    /// A v2 answer with a malformed line: the listing is refused.
+    Bad(String),
+}
+
+/// At most this many refs with unsafe names are remembered for the warning.
+const MAX_SKIPPED: usize = 100;
+
+/// Build a listing from `(oid, name, peeled)` lines. Every object id must be
+/// 40 lower-case hex, or the whole listing is refused: a server that sends
+/// `peeled:main` must not get `main` written where a commit belongs. Refs
+/// whose names are not safe to write anywhere are left out and counted.
 fn listing_from<'a>(
     lines: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> RefListing {
+) -> Result<RefListing, String> {
     let mut listing = RefListing::default();
     for (oid, name, peeled) in lines {
-        let commit = peeled.unwrap_or(oid).to_ascii_lowercase();
-        if let Some(tag) = name.strip_prefix("refs/tags/") {
-            listing.tags.insert(tag.to_string(), commit);
+        let commit = peeled.unwrap_or(oid);
+        if let Some(bad) = [oid, commit].into_iter().find(|id| !is_object_id(id)) {
+            return Err(format!(
+                "malformed object id `{}` for {}",
+                escape(bad),
+                escape(name)
+            ));
+        }
+        let (map, short) = if let Some(tag) = name.strip_prefix("refs/tags/") {
+            (&mut listing.tags, tag)
         } else if let Some(head) = name.strip_prefix("refs/heads/") {
-            listing.heads.insert(head.to_string(), commit);
+            (&mut listing.heads, head)
+        } else {
+            continue;
+        };
+        if is_safe_listed_ref(short) {
+            map.insert(short.to_string(), commit.to_string());
+        } else if listing.skipped.len() < MAX_SKIPPED {
+            listing.skipped.push(escape(short).into_owned());
         }
     }
-    listing
+    Ok(listing)
 }
 
 /// Parse a v2 `ls-refs` answer: `<oid> <name>[ peeled:<oid>]…` lines, then a flush.
-pub fn parse_ls_refs(body: &[u8]) -> Result<RefListing, String> {
-    let packets = pktline::decode(body)?;
+pub fn parse_ls_refs(body: &[u8]) -> Result<RefListing, LsRefsError> {
+    let packets = pktline::decode(body).map_err(|_| LsRefsError::NotV2)?;
     if !matches!(packets.last(), Some(Packet::Flush)) {
-        return Err("ls-refs answer does not end with a flush packet".into());
+        return Err(LsRefsError::NotV2);
     }
+    let bad = |m: String| LsRefsError::Bad(m);
     let mut lines = Vec::new();
     for p in &packets[..packets.len() - 1] {
         let Packet::Data(d) = p else {
-            return Err("unexpected control packet in ls-refs answer".into());
+            return Err(bad("unexpected control packet in ls-refs answer".into()));
         };
         let line = std::str::from_utf8(d)
-            .map_err(|_| "ref line is not UTF-8")?
+            .map_err(|_| bad("ref line is not UTF-8".into()))?
             .trim_end_matches('\n');
-        if let Some(msg) = line.strip_prefix("ERR ") {
-            return Err(format!("server error: {msg}"));
+        if line.starts_with("ERR ") {
+            return Err(LsRefsError::NotV2);
         }
         let mut parts = line.split(' ');
         let (Some(oid), Some(name)) = (parts.next(), parts.next()) else {
-            return Err(format!("malformed ref line {line:?}"));
+            return Err(bad(format!("malformed ref line \"{}\"", escape(line))));
         };
-        if !crate::refs::is_full_sha(oid) {
-            return Err(format!("malformed object id in {line:?}"));
-        }
         let peeled = parts.find_map(|a| a.strip_prefix("peeled:"));
         lines.push((oid, name, peeled));
     }
-    Ok(listing_from(lines.into_iter()))
+    listing_from(lines.into_iter()).map_err(bad)
 }
 
 /// Parse a v0 `info/refs` advertisement; peeled tags come as `<name>^{}`.
@@ -257,28 +312,30 @@ pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
             continue;
         }
         let Some((oid, name)) = line.split_once(' ') else {
-            return Err(format!("malformed ref line {line:?}"));
+            return Err(format!("malformed ref line \"{}\"", escape(line)));
         };
-        if !crate::refs::is_full_sha(oid) {
-            return Err(format!("malformed object id in {line:?}"));
-        }
         match name.strip_suffix("^{}") {
             Some(base) => {
-                peeled.insert(base.to_string(), oid.to_string());
+                peeled.insert(base, oid);
             }
-            None => direct.push((oid.to_string(), name.to_string())),
+            None => direct.push((oid, name)),
         }
     }
     if !seen_service {
         return Err("not a git smart-HTTP advertisement".into());
     }
-    Ok(listing_from(direct.iter().map(|(oid, name)| {
-        (
-            oid.as_str(),
-            name.as_str(),
-            peeled.get(name).map(String::as_str),
-        )
-    })))
+    if let Some((name, oid)) = peeled.iter().find(|(_, oid)| !is_object_id(oid)) {
+        return Err(format!(
+            "malformed object id `{}` for {}",
+            escape(oid),
+            escape(name)
+        ));
+    }
+    listing_from(
+        direct
+            .into_iter()
+            .map(|(oid, name)| (oid, name, peeled.get(name).copied())),
+    )
 }
 
 #[cfg(test)]
@@ -333,7 +390,55 @@ mod tests {
 
     #[test]
     fn v2_parser_refuses_v0_and_errors() {
-        assert!(parse_ls_refs(b"<html>").is_err());
-        assert!(parse_ls_refs(&pkt(&["ERR no such repository\n", "0000"])).is_err());
+        assert_eq!(parse_ls_refs(b"<html>"), Err(LsRefsError::NotV2));
+        assert_eq!(
+            parse_ls_refs(&pkt(&["ERR no such repository\n", "0000"])),
+            Err(LsRefsError::NotV2)
+        );
+    }
+
+    #[test]
+    fn every_object_id_is_checked() {
+        let a = "a".repeat(40);
+        for line in [
+            format!("{a} refs/tags/v4 peeled:main\n"),
+            format!("{a} refs/tags/v4 peeled:{}\n", "B".repeat(40)),
+            format!("{} refs/tags/v4\n", "a".repeat(64)),
+            format!("main refs/heads/main\n"),
+        ] {
+            let err = parse_ls_refs(&pkt(&[&line, "0000"])).unwrap_err();
+            assert!(
+                matches!(err, LsRefsError::Bad(ref m) if m.contains("malformed object id")),
+                "{line}: {err:?}"
+            );
+        }
+        let v0 = pkt(&[
+            "# service=git-upload-pack\n",
+            "0000",
+            &format!("{a} refs/tags/v1\n"),
+            "main refs/tags/v1^{}\n",
+            "0000",
+        ]);
+        assert!(
+            parse_advertisement(&v0)
+                .unwrap_err()
+                .contains("malformed object id")
+        );
+    }
+
+    #[test]
+    fn unsafe_ref_names_are_left_out() {
+        let a = "a".repeat(40);
+        let body = pkt(&[
+            &format!("{a} refs/tags/v4.2.2\n"),
+            &format!("{a} refs/tags/v4.2.3\u{1b}[2K\n"),
+            &format!("{a} refs/tags/v4.\u{202e}9\n"),
+            &format!("{a} refs/heads/x`y\n"),
+            "0000",
+        ]);
+        let l = parse_ls_refs(&body).unwrap();
+        assert_eq!(l.tags.keys().collect::<Vec<_>>(), ["v4.2.2"]);
+        assert!(l.heads.is_empty());
+        assert_eq!(l.skipped, ["v4.2.3\\u{1b}[2K", "v4.\\u{202e}9", "x`y"]);
     }
 }

@@ -1,25 +1,70 @@
-//! One HTTP client for every resolver: timeouts, bounded retries with backoff
-//! on 429/5xx and network errors, redirects only within the same origin (so a
-//! credential is never carried to another host), and a request counter for
-//! the summary and the benchmark.
+//! One HTTP client for every resolver: one deadline per request (retries
+//! included), bounded retries with backoff on 429/5xx and network errors,
+//! bodies read in chunks up to a cap, redirects only within the same origin
+//! (so a credential is never carried to another host), proxies only for https
+//! and never for loopback, and a request counter for the summary and the
+//! benchmark.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode, redirect};
+use reqwest::header::HeaderMap;
+use reqwest::{Client, NoProxy, Proxy, RequestBuilder, Response, StatusCode, redirect};
+use tokio::time::Instant;
 
 /// Retries after the first attempt.
 const RETRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
+/// A response read in full (within its cap).
+#[derive(Debug)]
+pub struct Fetched {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Why a request gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{}", crate::net::error_chain(.0))]
+    Network(#[from] reqwest::Error),
+    #[error("no answer within {} s (retries included)", .0.as_secs_f32())]
+    Deadline(Duration),
+    #[error("the answer is larger than {} MiB; refused", .0 >> 20)]
+    TooLarge(usize),
+}
+
 pub struct HttpClient {
     client: Client,
+    /// How long one request may take, every retry and the body included.
+    deadline: Duration,
     requests: AtomicUsize,
 }
 
+/// The proxy for https requests from `HTTPS_PROXY`/`ALL_PROXY` (either case),
+/// with `NO_PROXY` and every loopback address exempt. Plain-http requests
+/// (loopback, `--insecure-registry` hosts) never go through a proxy: a proxy
+/// would see their credentials in clear text. https requests are tunnelled
+/// (CONNECT), so the proxy never sees what they carry.
+fn https_proxy() -> Option<Proxy> {
+    let var = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    };
+    let url = var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"])?;
+    let exempt = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let no_proxy = NoProxy::from_string(&format!("{exempt},localhost,127.0.0.0/8,::1"));
+    Some(Proxy::https(url).ok()?.no_proxy(no_proxy))
+}
+
 impl HttpClient {
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// `deadline` bounds each request from its first byte sent to its last
+    /// byte read, retries and backoff included, so a host that accepts
+    /// connections and never answers costs `deadline`, not a multiple of it.
+    pub fn new(deadline: Duration) -> Result<Self, reqwest::Error> {
         let same_origin = redirect::Policy::custom(|attempt| {
             let first = attempt.previous().first().cloned();
             if attempt.previous().len() > 5 {
@@ -30,14 +75,18 @@ impl HttpClient {
                 attempt.follow()
             }
         });
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .user_agent(concat!("hardpin/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(timeout)
+            .connect_timeout(deadline.min(Duration::from_secs(10)))
+            .timeout(deadline)
             .redirect(same_origin)
-            .build()?;
+            .no_proxy();
+        if let Some(p) = https_proxy() {
+            builder = builder.proxy(p);
+        }
         Ok(Self {
-            client,
+            client: builder.build()?,
+            deadline,
             requests: AtomicUsize::new(0),
         })
     }
@@ -47,11 +96,25 @@ impl HttpClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Send the request `build` makes, retrying transient failures.
-    pub async fn send(
+    /// Send the request `build` makes, retrying transient failures, and read
+    /// the body up to `cap` bytes, all within the client's deadline.
+    pub async fn fetch(
         &self,
         build: impl Fn(&Client) -> RequestBuilder,
-    ) -> Result<Response, reqwest::Error> {
+        cap: usize,
+    ) -> Result<Fetched, HttpError> {
+        let end = Instant::now() + self.deadline;
+        tokio::time::timeout_at(end, self.fetch_inner(&build, cap, end))
+            .await
+            .unwrap_or(Err(HttpError::Deadline(self.deadline)))
+    }
+
+    async fn fetch_inner(
+        &self,
+        build: &impl Fn(&Client) -> RequestBuilder,
+        cap: usize,
+        end: Instant,
+    ) -> Result<Fetched, HttpError> {
         let mut attempt = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
@@ -65,15 +128,37 @@ impl HttpClient {
                 {
                     backoff(attempt)
                 }
-                _ => return result,
+                _ => return read_capped(result?, cap).await,
             };
-            if attempt >= RETRIES {
-                return result;
+            let wait = wait.min(MAX_RETRY_AFTER);
+            // No time left for another try: give the answer we have.
+            if attempt >= RETRIES || Instant::now() + wait >= end {
+                return read_capped(result?, cap).await;
             }
             attempt += 1;
-            tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
+            tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// Read a body in chunks, refusing it as soon as it passes `cap` (and before
+/// reading anything when `Content-Length` already says so).
+async fn read_capped(mut resp: Response, cap: usize) -> Result<Fetched, HttpError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(HttpError::TooLarge(cap));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Err(HttpError::TooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        body,
+    })
 }
 
 fn is_transient(status: StatusCode) -> bool {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
-use super::oci::{OciError, RegistryClient};
+use super::oci::{OciError, RegistryClient, is_digest};
 use crate::image::ImageRef;
 
 /// Digests by [`ImageRef::key`].
@@ -19,19 +19,40 @@ pub struct ImageResolver {
 }
 
 impl ImageResolver {
+    /// Cached digests are keyed by the endpoint asked (scheme, host, port,
+    /// mirror) as well as the image, so a mirror's or a plain-http answer
+    /// never serves another endpoint.
     pub async fn resolve(&self, images: &BTreeMap<String, ImageRef>) -> Digests {
         let policy = CachePolicy {
             cache: &self.cache,
-            namespace: "images-v1",
+            namespace: "images-v2",
             offline: self.offline,
         };
+        // Neither part holds a space: `endpoint key` splits back cleanly.
+        let keyed: BTreeMap<String, ImageRef> = images
+            .iter()
+            .map(|(key, image)| {
+                let endpoint = self
+                    .registry
+                    .endpoint(&image.registry)
+                    .map_or_else(|_| "-".to_string(), |u| u.to_string());
+                (format!("{endpoint} {key}"), image.clone())
+            })
+            .collect();
         resolve_all(
-            images.clone(),
+            keyed,
             policy,
             self.concurrency,
             |image| OciError::NotCached(image.key()),
+            |d: &String| is_digest(d),
             |image| async move { self.registry.digest(&image).await },
         )
         .await
+        .into_iter()
+        .map(|(k, v)| match k.split_once(' ') {
+            Some((_, key)) => (key.to_string(), v),
+            None => (k, v),
+        })
+        .collect()
     }
 }

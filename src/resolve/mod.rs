@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::refs::{is_object_id, is_safe_listed_ref};
 use crate::version::most_specific;
 
 /// Every tag and branch of a repository, tags peeled to the commit they name.
@@ -24,6 +25,9 @@ use crate::version::most_specific;
 pub struct RefListing {
     pub tags: BTreeMap<String, String>,
     pub heads: BTreeMap<String, String>,
+    /// Names left out because they are not safe to write (escaped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 /// Where a ref was pinned, and the comment that tells a reader what it is.
@@ -41,6 +45,20 @@ pub struct Pin {
 pub struct UnknownRef(pub String);
 
 impl RefListing {
+    /// Is this listing what a well-behaved server could have sent? Checked
+    /// on everything loaded from the cache, which anyone with write access
+    /// to the cache folder could have edited.
+    pub fn is_valid(&self) -> bool {
+        self.tags
+            .iter()
+            .chain(&self.heads)
+            .all(|(name, id)| is_safe_listed_ref(name) && is_object_id(id))
+            && self
+                .skipped
+                .iter()
+                .all(|s| !s.chars().any(crate::printable::is_unsafe))
+    }
+
     /// Pin `git_ref`: a tag wins over a branch of the same name (that is what
     /// GitHub runs). A tag's comment is the most specific version tag on the
     /// same commit; a branch's comment is the branch name.
@@ -100,6 +118,7 @@ mod tests {
                 .into_iter()
                 .map(|(t, n)| (t.to_string(), c(n)))
                 .collect(),
+            skipped: Vec::new(),
         }
     }
 

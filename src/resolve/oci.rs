@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use sha2::{Digest, Sha256};
 
 use super::docker_config::DockerCredentials;
-use super::http::HttpClient;
+use super::http::{Fetched, HttpClient, HttpError};
 use crate::image::{DOCKER_HUB, ImageRef};
 
 /// Every manifest type a tag can name: index and list first.
@@ -27,6 +27,8 @@ pub const MANIFEST_TYPES: &[&str] = &[
 
 /// Largest manifest accepted (registries cap them at 4 MiB).
 const MAX_MANIFEST: usize = 4 << 20;
+/// Largest token-service answer accepted (real ones are a few KiB).
+const MAX_TOKEN_ANSWER: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OciError {
@@ -164,25 +166,22 @@ impl RegistryClient {
             image.tag_or_latest()
         );
         let resp = self.request(Method::HEAD, &url, image).await?;
-        if resp.status().is_success()
-            && let Some(d) = header_digest(resp.headers())
+        if resp.status.is_success()
+            && let Some(d) = header_digest(&resp.headers)
         {
             return Ok(d);
         }
         // No digest header (or HEAD not allowed): fetch and hash the manifest.
         let resp = self.request(Method::GET, &url, image).await?;
-        self.check_status(image, resp.status())?;
-        let claimed = header_digest(resp.headers());
+        self.check_status(image, resp.status)?;
+        let claimed = header_digest(&resp.headers);
         let media = resp
-            .headers()
+            .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let body = resp.bytes().await.map_err(|e| self.network(image, &e))?;
-        if body.len() > MAX_MANIFEST {
-            return Err(self.protocol(image, "manifest larger than 4 MiB"));
-        }
+        let body = resp.body;
         if !MANIFEST_TYPES.iter().any(|t| media.starts_with(t)) {
             return Err(self.protocol(image, &format!("unexpected media type `{media}`")));
         }
@@ -202,17 +201,17 @@ impl RegistryClient {
         method: Method,
         url: &str,
         image: &ImageRef,
-    ) -> Result<reqwest::Response, OciError> {
+    ) -> Result<Fetched, OciError> {
         let key = (image.registry.clone(), image.repository.clone());
         let token = self.tokens.lock().expect("token cache").get(&key).cloned();
         let resp = self
             .send(method.clone(), url, image, token.as_deref())
             .await?;
-        if resp.status() != StatusCode::UNAUTHORIZED {
+        if resp.status != StatusCode::UNAUTHORIZED {
             return self.checked(image, resp);
         }
         let challenge = resp
-            .headers()
+            .headers
             .get(WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
@@ -226,16 +225,12 @@ impl RegistryClient {
         self.checked(image, resp)
     }
 
-    fn checked(
-        &self,
-        image: &ImageRef,
-        resp: reqwest::Response,
-    ) -> Result<reqwest::Response, OciError> {
+    fn checked(&self, image: &ImageRef, resp: Fetched) -> Result<Fetched, OciError> {
         // HEAD may be refused while GET works: let the caller fall back.
-        if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        if resp.status == StatusCode::METHOD_NOT_ALLOWED {
             return Ok(resp);
         }
-        self.check_status(image, resp.status())?;
+        self.check_status(image, resp.status)?;
         Ok(resp)
     }
 
@@ -265,16 +260,19 @@ impl RegistryClient {
         url: &str,
         image: &ImageRef,
         auth: Option<&str>,
-    ) -> Result<reqwest::Response, OciError> {
+    ) -> Result<Fetched, OciError> {
         let accept = MANIFEST_TYPES.join(", ");
         self.http
-            .send(|c| {
-                let req = c.request(method.clone(), url).header(ACCEPT, &accept);
-                match auth {
-                    Some(a) => req.header(reqwest::header::AUTHORIZATION, a),
-                    None => req,
-                }
-            })
+            .fetch(
+                |c| {
+                    let req = c.request(method.clone(), url).header(ACCEPT, &accept);
+                    match auth {
+                        Some(a) => req.header(reqwest::header::AUTHORIZATION, a),
+                        None => req,
+                    }
+                },
+                MAX_MANIFEST,
+            )
             .await
             .map_err(|e| self.network(image, &e))
     }
@@ -325,20 +323,23 @@ impl RegistryClient {
         }
         let resp = self
             .http
-            .send(|c| {
-                let req = c.get(realm_url.clone());
-                match cred {
-                    Some(cr) => req.basic_auth(&cr.username, Some(cr.password.expose())),
-                    None => req,
-                }
-            })
+            .fetch(
+                |c| {
+                    let req = c.get(realm_url.clone());
+                    match cred {
+                        Some(cr) => req.basic_auth(&cr.username, Some(cr.password.expose())),
+                        None => req,
+                    }
+                },
+                MAX_TOKEN_ANSWER,
+            )
             .await
             .map_err(|e| self.network(image, &e))?;
-        if !resp.status().is_success() {
+        if !resp.status.is_success() {
             return Err(OciError::Denied {
                 image: image.to_string(),
                 registry: image.registry.clone(),
-                status: resp.status().as_u16(),
+                status: resp.status.as_u16(),
             });
         }
         #[derive(serde::Deserialize)]
@@ -346,8 +347,7 @@ impl RegistryClient {
             token: Option<String>,
             access_token: Option<String>,
         }
-        let body = resp.bytes().await.map_err(|e| self.network(image, &e))?;
-        let t: TokenResponse = serde_json::from_slice(&body)
+        let t: TokenResponse = serde_json::from_slice(&resp.body)
             .map_err(|_| self.protocol(image, "token service answer is not JSON"))?;
         let token = t
             .token
@@ -356,10 +356,10 @@ impl RegistryClient {
         Ok(format!("Bearer {token}"))
     }
 
-    fn network(&self, image: &ImageRef, e: &reqwest::Error) -> OciError {
+    fn network(&self, image: &ImageRef, e: &HttpError) -> OciError {
         OciError::Network {
             registry: image.registry.clone(),
-            reason: crate::net::error_chain(e),
+            reason: e.to_string(),
         }
     }
 
@@ -373,14 +373,15 @@ impl RegistryClient {
 }
 
 fn header_digest(h: &HeaderMap) -> Option<String> {
-    let d = h
-        .get("docker-content-digest")?
-        .to_str()
-        .ok()?
-        .trim()
-        .to_string();
-    let hex = d.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(d)
+    let d = h.get("docker-content-digest")?.to_str().ok()?.trim();
+    is_digest(d).then(|| d.to_string())
+}
+
+/// `sha256:` and 64 lower-case hex digits: the only digest hardpin writes.
+pub fn is_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// `Bearer realm="…",service="…",scope="…"` → (`Bearer`, params).

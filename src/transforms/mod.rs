@@ -52,7 +52,8 @@ pub struct Outcome {
 impl Resolved {
     /// The ref listing of `repo`. When it could not be fetched, an error
     /// finding at `at` says that `what` (e.g. "pin actions/checkout@v4")
-    /// failed, and `None` is returned.
+    /// failed, and `None` is returned. Refs the server listed under names
+    /// that are not safe to write are named in a warning.
     pub fn listing(
         &self,
         repo: &RepoId,
@@ -63,7 +64,30 @@ impl Resolved {
         out: &mut Outcome,
     ) -> Option<&RefListing> {
         match self.listings.get(&repo.key())? {
-            Ok(l) => Some(l),
+            Ok(l) => {
+                if !l.skipped.is_empty() {
+                    let shown: Vec<String> = l
+                        .skipped
+                        .iter()
+                        .take(3)
+                        .map(|n| format!("\"{n}\""))
+                        .collect();
+                    out.finding(
+                        file,
+                        transform,
+                        at,
+                        Severity::Warning,
+                        format!(
+                            "{repo} lists {} ref{} whose names are not safe to write ({}); ignored",
+                            l.skipped.len(),
+                            if l.skipped.len() == 1 { "" } else { "s" },
+                            shown.join(", ")
+                        ),
+                        Some("only ref names that follow git's rules in plain printable ASCII are used"),
+                    );
+                }
+                Some(l)
+            }
             Err(e) => {
                 out.finding(
                     file,

@@ -16,6 +16,13 @@ pub use repos::{Rev, make_repo};
 /// The binary with a clean environment pointed at `server`.
 pub fn hardpin(server_url: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("hardpin").unwrap();
+    clean_env(&mut cmd, server_url);
+    cmd
+}
+
+/// The environment [`hardpin`] runs with, for a command that starts it
+/// through another program (`prlimit`).
+pub fn clean_env(cmd: &mut assert_cmd::Command, server_url: &str) {
     for (k, _) in std::env::vars() {
         if k.starts_with("GITHUB_")
             || k.starts_with("GH_")
@@ -30,7 +37,6 @@ pub fn hardpin(server_url: &str) -> assert_cmd::Command {
     // registry, every image request goes to a closed loopback port.
     cmd.env("HARDPIN_REGISTRY_MIRROR", "*=http://127.0.0.1:9");
     cmd.env("DOCKER_CONFIG", "/nonexistent");
-    cmd
 }
 
 /// Snapshots live in the top-level `snapshots/` folder.
