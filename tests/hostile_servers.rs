@@ -162,7 +162,7 @@ fn pin(url: &str, dir: &tempfile::TempDir) -> assert_cmd::assert::Assert {
 fn object_ids_from_the_server_are_checked() {
     for line in [
         format!("{SHA} refs/tags/v4 peeled:main\n"),
-        format!("main refs/tags/v4\n"),
+        "main refs/tags/v4\n".to_string(),
         format!("{} refs/tags/v4\n", SHA.to_uppercase()),
     ] {
         let server = Hostile::start(listing(vec![line.clone()]));

@@ -404,7 +404,7 @@ mod tests {
             format!("{a} refs/tags/v4 peeled:main\n"),
             format!("{a} refs/tags/v4 peeled:{}\n", "B".repeat(40)),
             format!("{} refs/tags/v4\n", "a".repeat(64)),
-            format!("main refs/heads/main\n"),
+            "main refs/heads/main\n".to_string(),
         ] {
             let err = parse_ls_refs(&pkt(&[&line, "0000"])).unwrap_err();
             assert!(
