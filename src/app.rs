@@ -64,7 +64,7 @@ pub fn github_token() -> Option<Secret> {
 fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> {
     let err = |reason: &str| SetupError::Url {
         what,
-        url: raw.to_string(),
+        url: crate::net::redact_url(raw),
         reason: reason.to_string(),
     };
     let url = reqwest::Url::parse(raw).map_err(|e| err(&e.to_string()))?;

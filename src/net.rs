@@ -12,6 +12,42 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// `text` with the userinfo of every URL in it (`https://bob:secret@host`)
+/// replaced by `***`: remote URLs may embed a password or token, and every
+/// message that shows a URL goes through here first.
+///
+/// ```
+/// # use hardpin::net::redact_url;
+/// assert_eq!(
+///     redact_url("cannot push to https://bob:s3cret@example.com/o/r.git"),
+///     "cannot push to https://***@example.com/o/r.git"
+/// );
+/// ```
+pub fn redact_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends where the path, query or fragment starts, or
+        // where the URL ends in running text.
+        let end = tail
+            .find(|c: char| "/?#`'\"<>".contains(c) || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An error with its causes, `a: b: c`, for messages that say what went wrong.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
@@ -25,4 +61,25 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_url("`https://bob:SECRET@h.example/o/r` and ssh://git@h:22/o/r"),
+            "`https://***@h.example/o/r` and ssh://***@h:22/o/r"
+        );
+        assert_eq!(
+            redact_url("http://x-access-token:ghs_1@127.0.0.1:9"),
+            "http://***@127.0.0.1:9"
+        );
+        assert_eq!(
+            redact_url("no url, a@b, https://h/p@q"),
+            "no url, a@b, https://h/p@q"
+        );
+    }
 }

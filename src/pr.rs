@@ -1,21 +1,29 @@
 //! `hardpin pr`: the fix, as one pull request that later runs update.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::app::{EXIT_ERROR, EXIT_OK, github_token, run_transforms};
 use crate::cli::PrArgs;
+use crate::net::redact_url;
+use crate::publish::PrError;
 use crate::publish::body::{commit_message, pr_body, rel};
 use crate::publish::git::{self, PushAuth};
-use crate::publish::pulls::{Opened, PullRequestSpec, open_or_update};
-use crate::publish::{PrError, remote::parse_remote};
+use crate::publish::pulls::{self, Opened, PullRequestSpec, open_or_update};
+use crate::publish::remote::parse_remote;
 use crate::transforms::Mode;
 
-/// Run `hardpin pr`; every failure is printed with a hint.
+/// Run `hardpin pr`; every failure is printed with a hint, and with the
+/// userinfo of any URL in it redacted.
 pub fn pr(args: &PrArgs) -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error[pr]: {e}\n  help: {}", e.hint());
+            eprintln!(
+                "error[pr]: {}\n  help: {}",
+                redact_url(&e.to_string()),
+                e.hint()
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -39,7 +47,20 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         return Err(PrError::OnBranch(args.branch.clone()));
     }
     let token = github_token().ok_or(PrError::NoToken)?;
+    // Before anything is sent anywhere: the API must be fit for the token.
+    let api_base = pulls::api_base(&setting(
+        args.resolve.github_api_url.as_deref(),
+        "GITHUB_API_URL",
+        "https://api.github.com",
+    ))?;
     let base = git::base(&repo, &args.remote, args.base.as_deref())?;
+    // hardpin force-pushes its branch: never onto what the pull request goes
+    // into, nor onto the branch everyone works from.
+    if args.branch == base.name
+        || git::default_branch(&repo, &args.remote).as_deref() == Some(args.branch.as_str())
+    {
+        return Err(PrError::BranchIsBase(args.branch.clone()));
+    }
     let remote_url = repo
         .find_remote(&args.remote)?
         .url()
@@ -53,13 +74,18 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
                 r.split_once('/')
                     .map(|(o, n)| (o.to_string(), n.to_string()))
             })
-            .ok_or_else(|| PrError::RepoId(remote_url.clone()))?,
+            .ok_or_else(|| PrError::RepoId(redact_url(&remote_url)))?,
     };
 
     // Fix a copy of the base tree; the user's files are not touched.
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_path_buf();
-    git::write_tree(&repo, base.commit, &root)?;
+    for skipped in git::write_tree(&repo, base.commit, &root)? {
+        eprintln!(
+            "warning[pr]: `{skipped}` in {} is not a safe file name; it was not checked and is left as it is",
+            base.name
+        );
+    }
     let mode = if args.update {
         Mode::FixAndUpdate
     } else {
@@ -71,8 +97,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         std::slice::from_ref(&root),
         &args.select,
         &args.resolve,
-    )
-    .map_err(|e| PrError::Api(e.to_string()))?;
+    )?;
     for r in &mut fixed.reports {
         r.path = rel(&root, &r.path).into();
         for f in &mut r.findings {
@@ -111,10 +136,6 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         "GITHUB_SERVER_URL",
         "https://github.com",
     );
-    let github_host = reqwest::Url::parse(&server)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
     git::push(
         &repo,
         &args.remote,
@@ -122,7 +143,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         &args.branch,
         &PushAuth {
             token: Some(token.clone()),
-            github_host,
+            github: reqwest::Url::parse(&server).ok(),
         },
     )?;
 
@@ -139,11 +160,6 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     }
     command.push_str(" .");
     let body = pr_body(&root, &fixed.reports, &command);
-    let api_base = setting(
-        args.resolve.github_api_url.as_deref(),
-        "GITHUB_API_URL",
-        "https://api.github.com",
-    );
     let spec = PullRequestSpec {
         owner: &owner,
         repo: &name,
@@ -157,9 +173,10 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(open_or_update(&api_base, &token, &spec))? {
-        Opened::Created(url) => println!("created {url}"),
-        Opened::Updated(url) => println!("updated {url}"),
+    let timeout = Duration::from_secs(args.resolve.timeout);
+    match runtime.block_on(open_or_update(&api_base, &token, timeout, &spec))? {
+        Opened::Created(url) => println!("created {}", redact_url(&url)),
+        Opened::Updated(url) => println!("updated {}", redact_url(&url)),
     }
     Ok(code)
 }

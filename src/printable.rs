@@ -23,13 +23,26 @@ pub fn is_unsafe(c: char) -> bool {
 /// `s` with every unsafe character written as a Rust-style escape
 /// (`\n`, `\u{1b}`, `\u{202e}`); borrowed when nothing needed escaping.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    escape_where(s, is_unsafe)
+}
+
+/// [`escape`], and the backtick too: for outside text put inside a Markdown
+/// code span, which a backtick would end.
+pub fn escape_code(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| is_unsafe(c) || c == '`')
+}
+
+fn escape_where(s: &str, bad: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if is_unsafe(c) {
             out.extend(c.escape_default());
+        } else if bad(c) {
+            // Printable, so `escape_default` would leave it as it is.
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -48,6 +61,7 @@ mod tests {
             escape("x\nCo-authored-by: M\r\u{1b}[31m\u{202e}lmy.yml"),
             "x\\nCo-authored-by: M\\r\\u{1b}[31m\\u{202e}lmy.yml"
         );
-        assert_eq!(escape("naïve ✓"), "naïve ✓");
+        assert_eq!(escape("naïve ✓ `x`"), "naïve ✓ `x`");
+        assert_eq!(escape_code("a`b\n"), "a\\u{60}b\\n");
     }
 }

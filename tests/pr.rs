@@ -151,6 +151,8 @@ async fn opens_one_pull_request_then_updates_it() {
     );
     assert!(!format!("{stdout}{stderr}").contains(TOKEN));
     api.verify().await;
+    // The lease fetched objects only.
+    assert!(!s.clone.path().join(".git/FETCH_HEAD").exists());
 
     // One commit on top of main, with the fix.
     let bare = s.world.server.repo_path("octo", "app");
@@ -174,6 +176,9 @@ async fn opens_one_pull_request_then_updates_it() {
     assert_eq!(
         git(&bare, &["log", "-1", "--format=%an <%ae>", &pushed]),
         "Bot <bot@example.com>"
+    );
+    assert!(
+        git(&bare, &["log", "-1", "--format=%(trailers)", &pushed]).contains("Hardpin-Bot: yes")
     );
 
     let create = api
@@ -337,4 +342,425 @@ async fn workflow_scope_refusal_is_explained() {
     assert!(stderr.contains("may not change workflow files"), "{stderr}");
     assert!(stderr.contains("`workflow` scope"), "{stderr}");
     assert_eq!(snapshot(s.clone.path()), before);
+}
+
+/// `git fetch origin` without credentials: straight from the bare repository.
+fn fetch_origin(s: &Setup) {
+    let bare = s.world.server.repo_path("octo", "app");
+    git(
+        s.clone.path(),
+        &[
+            "fetch",
+            "-q",
+            bare.to_str().unwrap(),
+            "+refs/heads/*:refs/remotes/origin/*",
+        ],
+    );
+}
+
+/// An API that accepts whatever `pr` sends (an empty list, then #1).
+async fn permissive_api() -> MockServer {
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&api)
+        .await;
+    Mock::given(path("/repos/octo/app/issues/1/labels"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pr_json(1)))
+        .mount(&api)
+        .await;
+    api
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A raw tree object: libgit2's TreeBuilder refuses the names an attacker
+/// would use, the object database does not.
+fn raw_tree(repo: &git2::Repository, entries: &[(&str, &[u8], git2::Oid)]) -> git2::Oid {
+    let mut bytes = Vec::new();
+    for (mode, name, id) in entries {
+        bytes.extend_from_slice(mode.as_bytes());
+        bytes.push(b' ');
+        bytes.extend_from_slice(name);
+        bytes.push(0);
+        bytes.extend_from_slice(id.as_bytes());
+    }
+    repo.odb()
+        .unwrap()
+        .write(git2::ObjectType::Tree, &bytes)
+        .unwrap()
+}
+
+/// On top of `main` in `dir`: the same files plus entries whose names
+/// climb out of wherever the tree is written.
+fn crafted_commit(dir: &Path, outside: &Path) -> git2::Oid {
+    let repo = git2::Repository::open(dir).unwrap();
+    let main = repo
+        .revparse_single("refs/heads/main")
+        .or_else(|_| repo.revparse_single("refs/remotes/origin/main"))
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let blob = repo.blob(b"on: push\n").unwrap();
+    let up = raw_tree(&repo, &[("100644", b"escape-dotdot.yml", blob)]);
+    let absolute = outside.join("escape-absolute.yml");
+    let mut entries: Vec<(String, Vec<u8>, git2::Oid)> = main
+        .tree()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                format!("{:o}", e.filemode()),
+                e.name_bytes().to_vec(),
+                e.id(),
+            )
+        })
+        .collect();
+    entries.push(("100644".into(), b"../escape.yml".to_vec(), blob));
+    entries.push(("40000".into(), b"..".to_vec(), up));
+    entries.push((
+        "100644".into(),
+        absolute.to_str().unwrap().as_bytes().to_vec(),
+        blob,
+    ));
+    entries.push(("100644".into(), b".GIT".to_vec(), blob));
+    let entries: Vec<(&str, &[u8], git2::Oid)> = entries
+        .iter()
+        .map(|(m, n, i)| (m.as_str(), n.as_slice(), *i))
+        .collect();
+    let tree = repo.find_tree(raw_tree(&repo, &entries)).unwrap();
+    let sig = git2::Signature::new("Mallory", "m@example.com", &git2::Time::new(0, 0)).unwrap();
+    repo.commit(None, &sig, &sig, "crafted", &tree, &[&main])
+        .unwrap()
+}
+
+fn all_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(all_files(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tree_entries_cannot_write_outside_the_work_folder() {
+    let s = setup(WORKFLOW);
+    // hardpin's temporary folder is made in `outside/tmp`, so `..` lands in
+    // `outside/tmp` and an absolute name in `outside`.
+    let outside = tempfile::tempdir().unwrap();
+    let tmp = outside.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let bare = s.world.server.repo_path("octo", "app");
+    let crafted = crafted_commit(&bare, outside.path());
+    assert_eq!(crafted_commit(s.clone.path(), outside.path()), crafted);
+    git(
+        &bare,
+        &["update-ref", "refs/heads/main", &crafted.to_string()],
+    );
+    git(
+        s.clone.path(),
+        &[
+            "update-ref",
+            "refs/remotes/origin/main",
+            &crafted.to_string(),
+        ],
+    );
+
+    let api = permissive_api().await;
+    let mut cmd = hardpin(&s.world.server.url);
+    cmd.env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_API_URL", api.uri())
+        .env("TMPDIR", &tmp)
+        .args(["pr", "--no-cache", "--author", "Bot <bot@example.com>"])
+        .arg(s.clone.path());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(all_files(outside.path()), Vec::<String>::new(), "{all}");
+    assert!(all.contains("../escape.yml"), "{all}");
+    assert!(all.contains("escape-absolute.yml"), "{all}");
+    assert!(all.contains("`..`"), "{all}");
+    // The workflow is still fixed, and the odd entries kept as they were.
+    assert!(out.status.success(), "{all}");
+    let pushed = remote_branch(&s);
+    let fixed = git(
+        &bare,
+        &["show", &format!("{pushed}:.github/workflows/ci.yml")],
+    );
+    assert!(fixed.contains("permissions:"), "{fixed}");
+    assert!(git(&bare, &["ls-tree", "--name-only", &pushed]).contains("../escape.yml"));
+}
+
+/// The basic-auth header the token would make.
+fn token_header() -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_never_goes_to_a_push_url_off_the_github_host() {
+    for config in ["pushurl", "pushInsteadOf"] {
+        let s = setup(WORKFLOW);
+        // Another server on the same loopback address, another port, which
+        // asks for credentials: the token must not be what it gets.
+        let other = GitServer::with(Behaviour {
+            receive_pack: true,
+            require_auth: Some("someone:else".into()),
+            ..Behaviour::default()
+        });
+        let bare = s.world.server.repo_path("octo", "app");
+        let other_bare = other.repo_path("octo", "app");
+        std::fs::create_dir_all(other_bare.parent().unwrap()).unwrap();
+        git(
+            other_bare.parent().unwrap(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                bare.to_str().unwrap(),
+                other_bare.to_str().unwrap(),
+            ],
+        );
+        let other_url = format!("{}/octo/app.git", other.url);
+        if config == "pushurl" {
+            git(
+                s.clone.path(),
+                &["config", "remote.origin.pushurl", &other_url],
+            );
+        } else {
+            git(
+                s.clone.path(),
+                &[
+                    "config",
+                    &format!("url.{}/.pushInsteadOf", other.url),
+                    &format!("{}/", s.world.server.url),
+                ],
+            );
+        }
+        let api = permissive_api().await;
+        let out = run_pr(&s, &api, &[]).await;
+        let all = text(&out);
+        let seen = other.requests();
+        assert!(!seen.is_empty(), "{config}: the push went elsewhere");
+        for r in seen {
+            assert!(
+                r.headers
+                    .values()
+                    .all(|v| v != &token_header() && !v.contains(TOKEN)),
+                "{config}: the token reached {}",
+                r.target
+            );
+        }
+        assert_eq!(out.status.code(), Some(2), "{config}: {all}");
+        assert!(all.contains("not sent"), "{config}: {all}");
+        assert!(!all.contains(TOKEN), "{all}");
+        assert!(
+            git(&other_bare, &["branch", "--list", "hardpin/harden"]).is_empty(),
+            "{config}"
+        );
+        assert!(api.received_requests().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn base_or_default_branch_is_never_the_push_target() {
+    let s = setup(WORKFLOW);
+    let bare = s.world.server.repo_path("octo", "app");
+    // A branch `develop` to use as --base, and the user on another branch,
+    // so the only guard left is the one under test.
+    git(&bare, &["branch", "develop", "main"]);
+    fetch_origin(&s);
+    git(s.clone.path(), &["checkout", "-q", "-b", "work"]);
+    let main = git(&bare, &["rev-parse", "main"]);
+    for extra in [
+        &["--branch", "main"][..],
+        &["--base", "develop", "--branch", "main"],
+    ] {
+        let api = permissive_api().await;
+        let out = run_pr(&s, &api, extra).await;
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {all}");
+        assert!(all.contains("`main`"), "{all}");
+        assert!(all.contains("--branch"), "{all}");
+        assert_eq!(git(&bare, &["rev-parse", "main"]), main, "{extra:?}");
+        assert!(api.received_requests().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn someone_elses_commit_on_the_branch_is_never_overwritten() {
+    let s = setup(WORKFLOW);
+    let bare = s.world.server.repo_path("octo", "app");
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let ours = remote_branch(&s);
+    assert!(
+        git(&bare, &["log", "-1", "--format=%B", &ours]).contains("Hardpin-Bot: yes"),
+        "no trailer"
+    );
+
+    // The base moves on: hardpin's own tip is replaced without fuss.
+    let tree = git(&bare, &["rev-parse", "main^{tree}"]);
+    let main2 = git(&bare, &["commit-tree", &tree, "-p", "main", "-m", "more"]);
+    git(&bare, &["update-ref", "refs/heads/main", &main2]);
+    fetch_origin(&s);
+    let out = run_pr(&s, &api, &[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let ours = remote_branch(&s);
+    assert_eq!(git(&bare, &["rev-parse", &format!("{ours}^")]), main2);
+
+    // Someone adds a commit on top: hardpin stops and pushes nothing.
+    let theirs = git(
+        &bare,
+        &[
+            "commit-tree",
+            &format!("{ours}^{{tree}}"),
+            "-p",
+            &ours,
+            "-m",
+            "reviewer fix",
+        ],
+    );
+    git(&bare, &["update-ref", "refs/heads/hardpin/harden", &theirs]);
+    let before = snapshot(s.clone.path());
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &[]).await;
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("hardpin/harden"), "{all}");
+    assert!(all.contains(&theirs), "{all}");
+    assert_eq!(remote_branch(&s), theirs, "the foreign commit was dropped");
+    assert!(api.received_requests().await.unwrap().is_empty());
+    assert_eq!(snapshot(s.clone.path()), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_in_remote_urls_are_never_printed() {
+    let s = setup(WORKFLOW);
+    let host = s.world.server.url.trim_start_matches("http://");
+    for (url, names_it) in [
+        // Not a GitHub repository URL: the error names the URL.
+        (format!("http://bob:SECRET@{host}/app"), true),
+        // A closed port: the push fails.
+        (
+            "http://bob:SECRET@127.0.0.1:9/octo/app.git".to_string(),
+            false,
+        ),
+    ] {
+        git(s.clone.path(), &["remote", "set-url", "origin", &url]);
+        let api = permissive_api().await;
+        let out = run_pr(&s, &api, &["--base", "main"]).await;
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(all.contains("error[pr]"), "{all}");
+        assert!(!all.contains("SECRET") && !all.contains("bob"), "{all}");
+        assert!(!names_it || all.contains("http://***@"), "{all}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_over_plain_http_off_loopback_gets_no_token() {
+    let s = setup(WORKFLOW);
+    let mut cmd = hardpin(&s.world.server.url);
+    cmd.env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_API_URL", "http://example.invalid:1")
+        .args(["pr", "--no-cache"])
+        .arg(s.clone.path());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("http://example.invalid:1"), "{all}");
+    assert!(all.contains("https"), "{all}");
+    assert!(!all.contains(TOKEN), "{all}");
+    // Refused before anything else: nothing was pushed.
+    assert!(
+        git(
+            &s.world.server.repo_path("octo", "app"),
+            &["branch", "--list", "hardpin/harden"]
+        )
+        .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hanging_api_times_out() {
+    let s = setup(WORKFLOW);
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!([]))
+                .set_delay(std::time::Duration::from_secs(60)),
+        )
+        .mount(&api)
+        .await;
+    let started = std::time::Instant::now();
+    let out = run_pr(&s, &api, &["--timeout", "1"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(text(&out).contains("GitHub API"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_landing_during_the_push_is_not_overwritten() {
+    let s = setup(WORKFLOW);
+    let bare = s.world.server.repo_path("octo", "app");
+    let api = permissive_api().await;
+    assert!(run_pr(&s, &api, &[]).await.status.success());
+    let ours = remote_branch(&s);
+    // Someone pushes after hardpin checked the branch (its tip was hardpin's)
+    // and before hardpin's push: the push must not go through.
+    let theirs = git(
+        &bare,
+        &[
+            "commit-tree",
+            &format!("{ours}^{{tree}}"),
+            "-p",
+            &ours,
+            "-m",
+            "reviewer fix",
+        ],
+    );
+    let (b, t) = (bare.clone(), theirs.clone());
+    s.world.server.behaviour.lock().unwrap().before_push = Some(Box::new(move || {
+        git(&b, &["update-ref", "refs/heads/hardpin/harden", &t]);
+    }));
+    // A new base, so that hardpin has a different commit to push.
+    let tree = git(&bare, &["rev-parse", "main^{tree}"]);
+    let main2 = git(&bare, &["commit-tree", &tree, "-p", "main", "-m", "more"]);
+    git(&bare, &["update-ref", "refs/heads/main", &main2]);
+    fetch_origin(&s);
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &[]).await;
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains(&theirs), "{all}");
+    assert_eq!(remote_branch(&s), theirs, "the new commit was dropped");
+    assert!(api.received_requests().await.unwrap().is_empty());
 }

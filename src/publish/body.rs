@@ -1,12 +1,50 @@
 //! The pull request: its commit message and a body that reads as a report.
 
+use std::fmt::Write;
 use std::path::Path;
 
+use crate::printable;
 use crate::report::{FileReport, Severity};
 
-/// `|` and newlines would break a Markdown table cell.
+/// The trailer that marks a commit as made by `hardpin pr`: a branch whose
+/// tip lacks it holds someone else's work and is never force-pushed over.
+/// It marks, it does not authenticate: a commit amended with the trailer
+/// kept, or one that copies it, counts as hardpin's. File names cannot forge
+/// it, since [`escape`] keeps every change on its own line.
+pub const TRAILER: (&str, &str) = ("Hardpin-Bot", "yes");
+
+/// Text from a file or a server (paths, `uses:` values, ref names) made safe
+/// to write: every unsafe character, and the backtick that would end a code
+/// span, becomes a visible escape, so one line stays one line.
+///
+/// ```
+/// # use hardpin::publish::body::escape;
+/// assert_eq!(escape("a\nb`c\u{202E}"), "a\\nb\\u{60}c\\u{202e}");
+/// ```
+pub fn escape(s: &str) -> String {
+    printable::escape_code(s).into_owned()
+}
+
+/// hardpin's own sentences (a change's why, a finding's message): their
+/// backticks are formatting, but the values they quote may hold anything else.
+fn escape_prose(s: &str) -> String {
+    printable::escape(s).into_owned()
+}
+
+/// A Markdown table cell: escaped, and `|` would end the cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    escape(s).replace('|', "\\|")
+}
+
+/// A table cell of hardpin's prose.
+fn prose_cell(s: &str) -> String {
+    escape_prose(s).replace('|', "\\|")
+}
+
+/// Whether `message` carries hardpin's trailer (see [`TRAILER`]).
+pub fn made_by_hardpin(message: &str) -> bool {
+    git2::message_trailers_strs(message)
+        .is_ok_and(|t| t.iter().any(|(k, v)| k == TRAILER.0 && v == TRAILER.1))
 }
 
 /// Relative path of a report under `root`.
@@ -17,7 +55,8 @@ pub fn rel(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// The commit message: a title line and one line per change.
+/// The commit message: a title line, one line per change (escaped, so a
+/// file name cannot add lines or trailers), and hardpin's [`TRAILER`].
 pub fn commit_message(title: &str, root: &Path, reports: &[FileReport]) -> String {
     let mut msg = format!("{title}\n\n");
     for r in reports.iter().filter(|r| r.fixed.is_some()) {
@@ -25,16 +64,17 @@ pub fn commit_message(title: &str, root: &Path, reports: &[FileReport]) -> Strin
             let before = if c.before.is_empty() {
                 String::new()
             } else {
-                format!("{} -> ", c.before)
+                format!("{} -> ", escape(&c.before))
             };
             msg.push_str(&format!(
                 "- {}:{}: {before}{}\n",
-                rel(root, &r.path),
+                escape(&rel(root, &r.path)),
                 c.line,
-                c.after
+                escape(&c.after)
             ));
         }
     }
+    let _ = writeln!(msg, "\n{}: {}", TRAILER.0, TRAILER.1);
     msg
 }
 
@@ -56,7 +96,7 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
                     format!("`{}`", cell(&c.before))
                 },
                 cell(&c.after),
-                cell(&c.why)
+                prose_cell(&c.why)
             ));
         }
     }
@@ -69,7 +109,7 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
                 "- `{}:{}` {}",
                 cell(&rel(root, &r.path)),
                 f.line,
-                cell(&f.message)
+                prose_cell(&f.message)
             )
         })
         .collect();
@@ -84,4 +124,81 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
         "\n## Reproduce locally\n\n```sh\n{command}\n```\n"
     ));
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{commit_message, escape, made_by_hardpin, pr_body};
+    use crate::report::{Change, FileReport};
+
+    /// A file name built to forge a trailer, drive the terminal, reverse the
+    /// text and break out of a code span.
+    const NAME: &str = "x\nCo-authored-by: Mallory <m@example.com>\n\u{1b}[31m\u{202E}lmy.`|.yml";
+
+    fn report(root: &Path) -> FileReport {
+        FileReport {
+            path: root.join(NAME),
+            original: String::new(),
+            fixed: Some(String::new()),
+            changes: vec![Change {
+                transform: "pin-actions",
+                line: 3,
+                before: "a/b@v1\n\u{2066}".into(),
+                after: "a/b@0123 # v1`".into(),
+                why: "`v1` can be moved\r\nSigned-off-by: x".into(),
+            }],
+            findings: Vec::new(),
+            permissions: Vec::new(),
+        }
+    }
+
+    fn raw(s: &str) -> Vec<char> {
+        s.chars()
+            .filter(|c| {
+                matches!(c, '\u{1b}' | '\u{202E}' | '\u{2066}' | '\r')
+                    || c.is_control() && *c != '\n'
+            })
+            .collect()
+    }
+
+    #[test]
+    fn file_names_cannot_add_lines_or_trailers() {
+        let root = Path::new("/work");
+        let msg = commit_message("Harden CI", root, &[report(root)]);
+        assert_eq!(msg.lines().count(), 5, "{msg}");
+        assert!(raw(&msg).is_empty(), "{msg:?}");
+        assert!(!msg.contains('`'), "{msg}");
+        let trailers: Vec<(String, String)> = git2::message_trailers_strs(&msg)
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(trailers, [("Hardpin-Bot".into(), "yes".into())]);
+        assert!(made_by_hardpin(&msg));
+        assert!(msg.contains(&escape(NAME)), "{msg}");
+    }
+
+    #[test]
+    fn file_names_cannot_break_the_body() {
+        let root = Path::new("/work");
+        let body = pr_body(root, &[report(root)], "hardpin fix .");
+        assert!(raw(&body).is_empty(), "{body:?}");
+        let rows: Vec<&str> = body.lines().filter(|l| l.starts_with("| `x")).collect();
+        assert_eq!(rows.len(), 1, "{body}");
+        // The name's backtick and pipe are escaped; the row still has its
+        // five cells and hardpin's own code spans.
+        assert!(rows[0].contains("lmy.\\u{60}\\|.yml"), "{}", rows[0]);
+        assert_eq!(rows[0].matches(" | ").count(), 4, "{}", rows[0]);
+        assert!(rows[0].contains("`v1` can be moved"), "{}", rows[0]);
+        assert!(!body.contains("\nCo-authored-by") && !body.contains("\nSigned-off-by"));
+    }
+
+    #[test]
+    fn only_the_trailer_marks_a_commit() {
+        assert!(!made_by_hardpin("fix\n\nHardpin-Bot: no\n"));
+        assert!(!made_by_hardpin("Hardpin-Bot: yes"));
+        assert!(made_by_hardpin("t\n\n- a:1: b\n\nHardpin-Bot: yes\n"));
+    }
 }

@@ -7,6 +7,8 @@ pub mod pulls;
 pub mod remote;
 
 /// Why `hardpin pr` stopped. The user's repository is as it was.
+///
+/// Messages may quote URLs; print them through [`crate::net::redact_url`].
 #[derive(Debug, thiserror::Error)]
 pub enum PrError {
     #[error("{0} is not inside a git repository")]
@@ -17,6 +19,22 @@ pub enum PrError {
     NoBase(String),
     #[error("`{0}` is the branch checked out; hardpin will not move it")]
     OnBranch(String),
+    #[error(
+        "`{0}` is the base branch or the remote's default branch; hardpin force-pushes its branch and will not overwrite it"
+    )]
+    BranchIsBase(String),
+    #[error(
+        "`{branch}` on the remote ends in commit {commit}, which is not one hardpin made (or it moved while hardpin pushed); it was left as it is and nothing was pushed"
+    )]
+    BranchNotOurs { branch: String, commit: String },
+    #[error(
+        "the push goes to {url}, which is not the GitHub server {github} over https; the token was not sent"
+    )]
+    TokenWithheld { url: String, github: String },
+    #[error(
+        "the GitHub API URL {0} is not https (plain http is allowed only to a loopback address); the token was not sent"
+    )]
+    InsecureApi(String),
     #[error("invalid branch name `{0}`")]
     BranchName(String),
     #[error("invalid --author `{0}` (expected `Name <email>`)")]
@@ -48,6 +66,16 @@ impl PrError {
             }
             PrError::NoBase(_) => "name the base branch with --base",
             PrError::OnBranch(_) => "check out another branch, or choose another --branch",
+            PrError::BranchIsBase(_) => {
+                "choose another --branch (the default is hardpin/harden); the pull request is opened from it into the base"
+            }
+            PrError::BranchNotOurs { .. } => {
+                "merge or move that work, then delete the branch on the remote, or choose another --branch"
+            }
+            PrError::TokenWithheld { .. } => {
+                "check remote.<name>.pushurl and url.<base>.insteadOf / pushInsteadOf in git config, or --github-url"
+            }
+            PrError::InsecureApi(_) => "use an https URL for --github-api-url / GITHUB_API_URL",
             PrError::BranchName(_) | PrError::Author(_) => "see `hardpin pr --help`",
             PrError::Git(_) | PrError::Io(_) => "nothing was changed in your repository",
             PrError::Push { .. } => "check that the token or SSH key may push to the remote",

@@ -1,5 +1,7 @@
 //! Opening or updating the one pull request from hardpin's branch.
 
+use std::time::Duration;
+
 use octocrab::Octocrab;
 use octocrab::params::State;
 
@@ -25,19 +27,38 @@ pub enum Opened {
 }
 
 fn api(e: octocrab::Error) -> PrError {
-    PrError::Api(crate::net::error_chain(&e))
+    PrError::Api(crate::net::redact_url(&crate::net::error_chain(&e)))
+}
+
+/// The API base, if the token may be sent to it: https, or plain http only
+/// to a loopback address (a local stand-in), the same rule as for ref
+/// listings. Checked before any request is made.
+pub fn api_base(raw: &str) -> Result<reqwest::Url, PrError> {
+    let refused = || PrError::InsecureApi(crate::net::redact_url(raw));
+    let url = reqwest::Url::parse(raw).map_err(|_| refused())?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if crate::net::is_loopback(&url) => Ok(url),
+        _ => Err(refused()),
+    }
 }
 
 /// Update the open pull request from `branch` if there is one, else create it.
+/// Every connection, read and write gives up after `timeout`, so a host that
+/// never answers cannot hang the run.
 pub async fn open_or_update(
-    api_base: &str,
+    api_base: &reqwest::Url,
     token: &Secret,
+    timeout: Duration,
     spec: &PullRequestSpec<'_>,
 ) -> Result<Opened, PrError> {
     let crab = Octocrab::builder()
-        .base_uri(api_base)
+        .base_uri(api_base.as_str())
         .map_err(api)?
         .personal_token(token.expose().to_string())
+        .set_connect_timeout(Some(timeout))
+        .set_read_timeout(Some(timeout))
+        .set_write_timeout(Some(timeout))
         .build()
         .map_err(api)?;
     let pulls = crab.pulls(spec.owner, spec.repo);
@@ -77,4 +98,30 @@ pub async fn open_or_update(
             .map_err(api)?;
     }
     Ok(Opened::Created(url(&pr)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_base;
+
+    #[test]
+    fn token_goes_only_over_https_or_to_loopback() {
+        assert!(api_base("https://api.github.com").is_ok());
+        assert!(api_base("https://ghe.example.com/api/v3").is_ok());
+        assert!(api_base("http://127.0.0.1:8080").is_ok());
+        assert!(api_base("http://localhost:8080/api").is_ok());
+        for bad in [
+            "http://example.invalid:1",
+            "http://10.0.0.1",
+            "ftp://api.github.com",
+            "api.github.com",
+            "",
+        ] {
+            assert!(api_base(bad).is_err(), "{bad}");
+        }
+        let e = api_base("http://bob:SECRET@10.0.0.1")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("SECRET") && e.contains("***@"), "{e}");
+    }
 }

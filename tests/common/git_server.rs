@@ -21,6 +21,9 @@ pub struct Behaviour {
     pub receive_pack: bool,
     /// Require this basic-auth `user:password` for every request.
     pub require_auth: Option<String>,
+    /// Run once, just before the first push's ref advertisement is served:
+    /// moves a ref between what a client checked and what it pushes.
+    pub before_push: Option<Box<dyn FnOnce() + Send>>,
 }
 
 pub struct GitServer {
@@ -77,6 +80,11 @@ fn serve(req: &Request, root: &Path, behaviour: &Mutex<Behaviour>) -> Response {
             return Response::new("401 Unauthorized", "auth required")
                 .header("WWW-Authenticate", "Basic realm=\"git\"");
         }
+    }
+    if req.query().contains("service=git-receive-pack")
+        && let Some(hook) = b.before_push.take()
+    {
+        hook();
     }
     for (prefix, to) in &b.redirects {
         if let Some(rest) = req.target.strip_prefix(prefix.as_str()) {
