@@ -11,6 +11,7 @@ use super::commands::{RunContext, analyze_run};
 use super::kb::{Kb, StepContext, action_needs, is_token};
 use super::scopes::{Level, ScopeSet};
 use crate::refs::{UsesTarget, classify};
+use crate::version::TagVersion;
 use crate::yaml::route::{entries, get, items, string_map};
 use crate::yaml::{YamlDoc, scalar};
 
@@ -109,7 +110,7 @@ fn job_verdict(
     let mut unknown = Vec::new();
     if let Some(uses) = get(doc, job, "uses").and_then(|u| scalar(doc, u)) {
         let with = string_map(doc, get(doc, job, "with"));
-        match reusable_workflow(&uses.value, &with, cx) {
+        match reusable_workflow(&uses.value, major_version(doc, &uses), &with, cx) {
             Ok(s) => needs.extend(&s),
             Err(e) => unknown.push(e),
         }
@@ -140,7 +141,8 @@ fn steps_needs(
         step_env.extend(string_map(doc, get(doc, step, "env")));
         let with = string_map(doc, get(doc, step, "with"));
         if let Some(uses) = get(doc, step, "uses").and_then(|u| scalar(doc, u)) {
-            match step_action(&uses.value, &with, &step_env, cx) {
+            let major = major_version(doc, &uses);
+            match step_action(&uses.value, major, &with, &step_env, cx) {
                 Ok(s) => {
                     ghcr_login |= s.0.contains_key("packages");
                     needs.extend(&s);
@@ -187,9 +189,48 @@ fn steps_needs(
     }
 }
 
+/// The major version a `uses:` names: from its ref (`@v5`, `@v5.1.0`), else
+/// from the version comment of a pin (`@<sha> # v5.0.1`).
+fn major_version(doc: &YamlDoc, uses: &crate::yaml::Scalar<'_>) -> Option<u64> {
+    let major = |v: &str| TagVersion::parse(v).and_then(|t| t.parts.first().copied());
+    let git_ref = uses.value.rsplit_once('@').map(|(_, r)| r.trim())?;
+    if !crate::refs::is_full_sha(git_ref) {
+        return major(git_ref);
+    }
+    let comment = doc.comment_for(uses.node)?;
+    doc.text_of(comment)
+        .trim_start_matches('#')
+        .split_whitespace()
+        .next()
+        .and_then(major)
+}
+
+/// What the knowledge base says `name` needs at `major` (the union over
+/// every major when it is not known).
+fn kb_needs(
+    cx: &Context<'_>,
+    name: &str,
+    major: Option<u64>,
+    ctx: &StepContext<'_>,
+) -> Option<Result<ScopeSet, String>> {
+    let entries = cx.kb.action_at(name, major);
+    if entries.is_empty() {
+        return None;
+    }
+    let mut out = ScopeSet::default();
+    for e in entries {
+        match action_needs(name, e, ctx) {
+            Ok(s) => out.extend(&s),
+            Err(why) => return Some(Err(why)),
+        }
+    }
+    Some(Ok(out))
+}
+
 /// A `uses:` step: an action from the knowledge base, or a local action.
 fn step_action(
     value: &str,
+    major: Option<u64>,
     with: &BTreeMap<String, String>,
     env: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
@@ -198,10 +239,12 @@ fn step_action(
     match classify(value) {
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
-            let entry = cx.kb.action(&name).ok_or_else(|| {
-                format!("`{}` is not in the permissions knowledge base", a.name())
-            })?;
-            action_needs(&name, entry, &StepContext { with, env })
+            kb_needs(cx, &name, major, &StepContext { with, env }).unwrap_or_else(|| {
+                Err(format!(
+                    "`{}` is not in the permissions knowledge base",
+                    a.name()
+                ))
+            })
         }
         Ok(UsesTarget::Local) => local_action(value, with, env, token_passed, cx),
         Ok(UsesTarget::Docker(_)) if token_passed => {
@@ -275,6 +318,7 @@ fn local_action(
 /// grant the union of what its jobs need); a remote one comes from the KB.
 fn reusable_workflow(
     value: &str,
+    major: Option<u64>,
     with: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
 ) -> Result<ScopeSet, String> {
@@ -322,20 +366,13 @@ fn reusable_workflow(
         }
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
-            let entry = cx.kb.action(&name).ok_or_else(|| {
-                format!(
+            let env = BTreeMap::new();
+            kb_needs(cx, &name, major, &StepContext { with, env: &env }).unwrap_or_else(|| {
+                Err(format!(
                     "reusable workflow `{}` is not in the permissions knowledge base",
                     a.name()
-                )
-            })?;
-            action_needs(
-                &name,
-                entry,
-                &StepContext {
-                    with,
-                    env: &BTreeMap::new(),
-                },
-            )
+                ))
+            })
         }
         Ok(_) => Err(format!("`{value}` is only known at run time")),
         Err(e) => Err(e.to_string()),

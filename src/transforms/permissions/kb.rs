@@ -36,6 +36,9 @@ struct KbFile {
 #[serde(deny_unknown_fields)]
 pub struct ActionEntry {
     pub source: String,
+    /// The release of the action whose `action.yml` and README the facts
+    /// were checked against (`v5.0.1`).
+    pub checked: Option<String>,
     pub token_input: Option<String>,
     #[serde(default)]
     pub token_input_default: bool,
@@ -174,7 +177,9 @@ impl Kb {
         Ok(())
     }
 
-    /// The entry for `owner/repo[/path]`: exact, else the longest `…/*` family.
+    /// The entry for `owner/repo[/path]`: exact, else the longest `…/*`
+    /// family. Where needs changed between major versions, entries are keyed
+    /// `name@vN` (from major N on); see [`Kb::action_at`].
     pub fn action(&self, name: &str) -> Option<&ActionEntry> {
         let name = name.to_ascii_lowercase();
         if let Some(e) = self.actions.get(&name) {
@@ -186,6 +191,35 @@ impl Kb {
             .filter(|(prefix, _)| name.starts_with(prefix))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, e)| e)
+    }
+
+    /// The entries that describe `name` at major version `major`: the one
+    /// for the newest `name@vN` with N ≤ `major` (the unversioned entry
+    /// counts as N = 0). With no known major (a bare commit, a branch), every
+    /// version's entry, so the caller grants their union: granting what an
+    /// older major needed is better than breaking the job.
+    pub fn action_at(&self, name: &str, major: Option<u64>) -> Vec<&ActionEntry> {
+        let name = name.to_ascii_lowercase();
+        let prefix = format!("{name}@v");
+        let mut versions: Vec<(u64, &ActionEntry)> = self
+            .actions
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter_map(|(k, e)| Some((k[prefix.len()..].parse().ok()?, e)))
+            .collect();
+        if let Some(base) = self.action(&name) {
+            versions.push((0, base));
+        }
+        versions.sort_by_key(|(n, _)| *n);
+        match major {
+            Some(m) => versions
+                .into_iter()
+                .rev()
+                .find(|(n, _)| *n <= m)
+                .map(|(_, e)| vec![e])
+                .unwrap_or_default(),
+            None => versions.into_iter().map(|(_, e)| e).collect(),
+        }
     }
 }
 
@@ -257,6 +291,35 @@ pub fn action_needs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versioned_entries_pick_the_major() {
+        let mut kb = Kb::default();
+        let entry = |source: &str| ActionEntry {
+            source: source.into(),
+            checked: None,
+            token_input: None,
+            token_input_default: false,
+            token_env: None,
+            unknown: None,
+            inputs: BTreeMap::new(),
+            permissions: Vec::new(),
+        };
+        kb.actions.insert("o/a".into(), entry("old"));
+        kb.actions.insert("o/a@v5".into(), entry("five"));
+        kb.actions.insert("o/a@v7".into(), entry("seven"));
+        let at = |m| {
+            kb.action_at("O/a", m)
+                .iter()
+                .map(|e| e.source.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at(Some(4)), ["old"]);
+        assert_eq!(at(Some(5)), ["five"]);
+        assert_eq!(at(Some(6)), ["five"]);
+        assert_eq!(at(Some(9)), ["seven"]);
+        assert_eq!(at(None), ["old", "five", "seven"]);
+    }
 
     fn ctx<'a>(
         with: &'a BTreeMap<String, String>,
@@ -347,6 +410,7 @@ mod tests {
         assert!(kb.action("github/codeql-action/analyze").is_some());
         assert!(kb.action("reviewdog/action-eslint").is_some());
         assert!(kb.action("nobody/nothing").is_none());
+        assert!(kb.action_at("nobody/nothing", None).is_empty());
         assert!(
             action_needs(
                 "gs",

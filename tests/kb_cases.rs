@@ -1,0 +1,92 @@
+//! Table-driven cases for the permissions knowledge base
+//! (`tests/cases/kb.toml`): each names a `uses:` value (its ref gives the
+//! major version), the step's `with:` and `env:`, and exactly the scopes the
+//! step must get. Every corrected or added entry has a case that needs write
+//! access and, where the action can run without it, one that needs none.
+
+use std::collections::BTreeMap;
+
+use hardpin::transforms::permissions::kb::{Kb, StepContext, action_needs};
+use hardpin::version::TagVersion;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cases {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    uses: String,
+    #[serde(default)]
+    with: BTreeMap<String, String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    /// `scope = "read" | "write"`; empty: the step needs nothing.
+    #[serde(default)]
+    expect: BTreeMap<String, String>,
+    /// The step cannot be decided (`unknown` in the entry).
+    #[serde(default)]
+    unknown: bool,
+    /// Why, with the source.
+    why: String,
+}
+
+#[test]
+fn knowledge_base_cases() {
+    let kb = Kb::load(None).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/kb.toml"))
+        .unwrap();
+    let cases: Cases = toml::from_str(&text).unwrap();
+    let mut failures = Vec::new();
+    for c in &cases.case {
+        assert!(!c.why.trim().is_empty(), "{}: no why", c.uses);
+        let (name, git_ref) = c.uses.rsplit_once('@').expect("uses has a ref");
+        let major = TagVersion::parse(git_ref).and_then(|v| v.parts.first().copied());
+        let entries = kb.action_at(name, major);
+        if entries.is_empty() {
+            failures.push(format!("{}: not in the knowledge base", c.uses));
+            continue;
+        }
+        let ctx = StepContext {
+            with: &c.with,
+            env: &c.env,
+        };
+        let mut got = BTreeMap::new();
+        let mut unknown = false;
+        for e in entries {
+            match action_needs(&name.to_ascii_lowercase(), e, &ctx) {
+                Ok(s) => {
+                    for (scope, g) in s.0 {
+                        let level = g.level.as_str().to_string();
+                        let slot = got.entry(scope).or_insert(level.clone());
+                        if level == "write" {
+                            *slot = level;
+                        }
+                    }
+                }
+                Err(_) => unknown = true,
+            }
+        }
+        if unknown != c.unknown || (!unknown && got != c.expect) {
+            failures.push(format!(
+                "{} with {:?} env {:?}: got {got:?}{}, expected {:?}{} ({})",
+                c.uses,
+                c.with,
+                c.env,
+                if unknown { " (unknown)" } else { "" },
+                c.expect,
+                if c.unknown { " (unknown)" } else { "" },
+                c.why
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
