@@ -1,5 +1,5 @@
 //! Table-driven cases for the permissions knowledge base
-//! (`tests/cases/kb.toml`): each names a `uses:` value (its ref gives the
+//! (`tests/cases/kb*.toml`): each names a `uses:` value (its ref gives the
 //! major version), the step's `with:` and `env:`, and exactly the scopes the
 //! step must get. Every corrected or added entry has a case that needs write
 //! access and, where the action can run without it, one that needs none.
@@ -37,11 +37,20 @@ struct Case {
 #[test]
 fn knowledge_base_cases() {
     let kb = Kb::load(None).unwrap();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases/kb.toml"))
-        .unwrap();
-    let cases: Cases = toml::from_str(&text).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("kb") && name.ends_with(".toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let cases: Cases = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            all.extend(cases.case);
+        }
+    }
     let mut failures = Vec::new();
-    for c in &cases.case {
+    assert!(!all.is_empty());
+    for c in &all {
         assert!(!c.why.trim().is_empty(), "{}: no why", c.uses);
         let (name, git_ref) = c.uses.rsplit_once('@').expect("uses has a ref");
         let major = TagVersion::parse(git_ref).and_then(|v| v.parts.first().copied());
