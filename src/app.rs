@@ -17,6 +17,7 @@ use crate::report::{
 use crate::resolve::actions::ActionResolver;
 use crate::resolve::cache::DiskCache;
 use crate::resolve::docker_config::DockerCredentials;
+use crate::resolve::files::{FileResolver, default_raw_url, token_allowed};
 use crate::resolve::github::GitHubRefs;
 use crate::resolve::http::HttpClient;
 use crate::resolve::images::ImageResolver;
@@ -79,11 +80,17 @@ fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> 
     Ok(url)
 }
 
-/// Everything that fetches: action ref listings and image digests.
+/// Everything that fetches: action ref listings, image digests, and files
+/// of other repositories.
 pub struct Resolvers {
     pub actions: ActionResolver,
     pub images: ImageResolver,
+    pub files: FileResolver,
 }
+
+/// Rounds of remote files: a workflow calls an action that calls another…
+/// Real chains are two or three deep.
+const MAX_ROUNDS: usize = 5;
 
 impl Resolvers {
     /// The resolvers described by the flags and environment.
@@ -130,7 +137,20 @@ impl Resolvers {
             );
         }
         let concurrency = usize::from(args.concurrency);
+        let raw = match args.raw_url.as_deref() {
+            Some(r) => parse_url("--raw-url", r)?,
+            None => default_raw_url(&base),
+        };
+        let files = FileResolver {
+            http: client()?,
+            token: github_token().filter(|_| token_allowed(&raw, &base)),
+            raw,
+            cache: cache.clone(),
+            offline: args.offline,
+            concurrency,
+        };
         Ok(Self {
+            files,
             actions: ActionResolver {
                 github: GitHubRefs::new(client()?, base, github_token()),
                 cache: cache.clone(),
@@ -153,18 +173,48 @@ impl Resolvers {
             .worker_threads(2)
             .enable_all()
             .build()?;
-        let (listings, images) = runtime.block_on(async {
+        let (listings, images, files) = runtime.block_on(async {
             tokio::join!(
                 self.actions.resolve(&needs.repos),
-                self.images.resolve(&needs.images)
+                self.images.resolve(&needs.images),
+                self.files.resolve(&needs.files)
             )
         });
-        Ok(Resolved { listings, images })
+        Ok(Resolved {
+            listings,
+            images,
+            files,
+        })
+    }
+
+    /// Resolve `needs`, then what the transforms find they need next, in
+    /// rounds, until nothing new is asked for.
+    pub fn resolve_all(
+        &self,
+        needs: &Needs,
+        files: &[crate::source::SourceFile],
+        transforms: &[Box<dyn crate::transforms::Transform>],
+    ) -> Result<Resolved, SetupError> {
+        let mut resolved = self.resolve(needs)?;
+        for _ in 0..MAX_ROUNDS {
+            let mut more = Needs::default();
+            for t in transforms {
+                t.more_needs(files, &resolved, &mut more);
+            }
+            more.retain_unresolved(&resolved);
+            if more.is_empty() {
+                break;
+            }
+            resolved.merge(self.resolve(&more)?);
+        }
+        Ok(resolved)
     }
 
     /// Requests sent so far, retries included.
     pub fn request_count(&self) -> usize {
-        self.actions.github.request_count() + self.images.registry.request_count()
+        self.actions.github.request_count()
+            + self.images.registry.request_count()
+            + self.files.request_count()
     }
 }
 
@@ -206,7 +256,7 @@ pub fn run_transforms(
     let (targets, discover_errors) = discover(paths);
     let (files, mut reports) = load_all(targets);
     let needs = collect_needs(&files, &transforms);
-    let resolved = resolvers.resolve(&needs)?;
+    let resolved = resolvers.resolve_all(&needs, &files, &transforms)?;
     reports.extend(fix_all(&files, &transforms, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Run {

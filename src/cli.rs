@@ -149,6 +149,11 @@ pub struct ResolveArgs {
     /// Allow plain http to this registry or mirror host (loopback always is).
     #[arg(long, value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    /// Where raw files of action repositories are served, as
+    /// `{URL}/{owner}/{repo}/{commit}/{path}` (default: raw.githubusercontent.com
+    /// for github.com, `{github-url}/raw` for GitHub Enterprise Server).
+    #[arg(long, value_name = "URL", env = "HARDPIN_RAW_URL")]
+    pub raw_url: Option<String>,
     /// Seconds before a request is given up, retries included.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,

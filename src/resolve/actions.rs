@@ -34,6 +34,7 @@ impl ActionResolver {
             cache: &self.cache,
             namespace: "refs-v2",
             offline: self.offline,
+            forever: false,
         };
         let fetched = resolve_all(
             unique,

@@ -16,6 +16,8 @@ pub struct CachePolicy<'a> {
     pub namespace: &'a str,
     /// Use cached answers of any age and fetch nothing.
     pub offline: bool,
+    /// Answers that never change (a file at a commit): any age is fresh.
+    pub forever: bool,
 }
 
 /// Resolve every `(cache key, item)`; `not_cached` makes the error for an
@@ -38,7 +40,8 @@ where
     let (fetch, not_cached, valid) = (&fetch, &not_cached, &valid);
     futures::stream::iter(items)
         .map(|(key, item)| async move {
-            let hit = policy.cache.get(policy.namespace, &key, policy.offline);
+            let any_age = policy.offline || policy.forever;
+            let hit = policy.cache.get(policy.namespace, &key, any_age);
             if let Some(hit) = hit.filter(|v| valid(v)) {
                 return (key, Ok(hit));
             }

@@ -27,6 +27,7 @@ impl ImageResolver {
             cache: &self.cache,
             namespace: "images-v2",
             offline: self.offline,
+            forever: false,
         };
         // Neither part holds a space: `endpoint key` splits back cleanly.
         let keyed: BTreeMap<String, ImageRef> = images

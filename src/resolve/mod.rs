@@ -7,6 +7,7 @@ pub mod actions;
 pub mod batch;
 pub mod cache;
 pub mod docker_config;
+pub mod files;
 pub mod github;
 pub mod http;
 pub mod images;

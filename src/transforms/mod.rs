@@ -18,6 +18,7 @@ use crate::refs::RepoId;
 use crate::report::{Change, Finding, Severity};
 use crate::resolve::RefListing;
 use crate::resolve::actions::Listings;
+use crate::resolve::files::{Files, RemoteFile};
 use crate::resolve::images::Digests;
 use crate::source::SourceFile;
 use crate::yaml::data::AllowedChanges;
@@ -28,6 +29,23 @@ pub struct Needs {
     pub repos: BTreeSet<RepoId>,
     /// Images by [`ImageRef::key`].
     pub images: BTreeMap<String, ImageRef>,
+    /// Files of other repositories (remote actions, reusable workflows).
+    pub files: BTreeSet<RemoteFile>,
+}
+
+impl Needs {
+    pub fn is_empty(&self) -> bool {
+        self.repos.is_empty() && self.images.is_empty() && self.files.is_empty()
+    }
+
+    /// Drop what `resolved` already answers.
+    pub fn retain_unresolved(&mut self, resolved: &Resolved) {
+        self.repos
+            .retain(|r| !resolved.listings.contains_key(&r.key()));
+        self.images.retain(|k, _| !resolved.images.contains_key(k));
+        self.files
+            .retain(|f| !resolved.files.contains_key(&f.key()));
+    }
 }
 
 /// Everything fetched for a run.
@@ -35,6 +53,16 @@ pub struct Needs {
 pub struct Resolved {
     pub listings: Listings,
     pub images: Digests,
+    pub files: Files,
+}
+
+impl Resolved {
+    /// Add the answers of a later round.
+    pub fn merge(&mut self, more: Resolved) {
+        self.listings.extend(more.listings);
+        self.images.extend(more.images);
+        self.files.extend(more.files);
+    }
 }
 
 /// A transform's result for one file.
@@ -132,6 +160,9 @@ pub trait Transform: Send + Sync {
     fn name(&self) -> &'static str;
     /// Record the references this file needs resolved.
     fn collect(&self, file: &SourceFile, needs: &mut Needs);
+    /// What must be fetched next, now that `resolved` is known (files that
+    /// the answers point to). Called in rounds until nothing new is needed.
+    fn more_needs(&self, _files: &[SourceFile], _resolved: &Resolved, _needs: &mut Needs) {}
     /// Turn resolved references into edits.
     fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome;
 }

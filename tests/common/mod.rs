@@ -11,7 +11,7 @@ pub mod repos;
 use std::path::Path;
 
 pub use git_server::{Behaviour, GitServer};
-pub use repos::{Rev, make_repo};
+pub use repos::{Rev, make_repo, make_repo_with_files};
 
 /// The binary with a clean environment pointed at `server`.
 pub fn hardpin(server_url: &str) -> assert_cmd::Command {

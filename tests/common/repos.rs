@@ -85,3 +85,41 @@ pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String
     git(&bare, &["branch", "-D", "scratch"]);
     ids
 }
+
+/// Make `owner/name` on the server with one commit holding `files`
+/// (path, text), tagged with each of `tags`; returns the commit id.
+pub fn make_repo_with_files(
+    server: &GitServer,
+    full: &str,
+    files: &[(&str, &str)],
+    tags: &[&str],
+) -> String {
+    let (owner, name) = full.split_once('/').unwrap();
+    let bare = server.repo_path(owner, name);
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    git(w, &["init", "-q", "-b", "main"]);
+    for (path, text) in files {
+        let p = w.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    git(w, &["add", "."]);
+    git(w, &["commit", "-q", "-m", full]);
+    for t in tags {
+        git(w, &["tag", t]);
+    }
+    git(
+        w,
+        &[
+            "push",
+            "-q",
+            bare.to_str().unwrap(),
+            "refs/heads/*:refs/heads/*",
+            "refs/tags/*:refs/tags/*",
+        ],
+    );
+    git(w, &["rev-parse", "HEAD"])
+}

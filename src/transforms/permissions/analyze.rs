@@ -2,13 +2,14 @@
 //! known. Pure over the parsed workflow, the knowledge base, and the local
 //! files it refers to (reusable workflows, composite actions).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use tree_sitter::Node;
 
 use super::commands::{RunContext, analyze_run};
 use super::kb::{Kb, StepContext, action_needs, is_token};
+use super::remote::RemoteFiles;
 use super::scopes::{Level, ScopeSet};
 use crate::refs::{UsesTarget, classify};
 use crate::version::TagVersion;
@@ -46,15 +47,81 @@ pub struct Job<'t> {
     /// The job's value node (its mapping).
     pub node: Node<'t>,
     pub verdict: Verdict,
+    /// What decided it.
+    pub rules: BTreeSet<Rule>,
 }
 
 /// Where a workflow's relative `./` references are resolved.
 pub struct Context<'a> {
     pub kb: &'a Kb,
     pub files: &'a dyn LocalFiles,
+    /// Files of remote actions and reusable workflows, fetched beforehand.
+    pub remote: &'a dyn RemoteFiles,
     pub repo_root: PathBuf,
-    /// Workflows being analysed, to stop recursion.
+    /// Workflows and actions being analysed, to stop recursion.
     pub stack: Vec<PathBuf>,
+    /// Inside a remote file, where `./` names another repository's files.
+    pub in_remote: bool,
+    /// Inside a composite action: its inputs that carry the token (they
+    /// default to it, or the caller set them to it).
+    pub token_inputs: Vec<String>,
+    /// How the current job was decided (for the report).
+    pub rules: BTreeSet<Rule>,
+}
+
+impl Rule {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::KnowledgeBase => "the knowledge base",
+            Rule::RunCommands => "its run: commands",
+            Rule::Inspected => "the steps of the actions and workflows it calls",
+            Rule::NoToken => "actions never handed the token (inferred)",
+        }
+    }
+}
+
+impl Context<'_> {
+    /// `text` with every `inputs.<x>` that carries the token written as
+    /// `github.token`, so the analysis sees the token wherever it goes.
+    fn tokenize(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for t in &self.token_inputs {
+            for form in [
+                format!("inputs.{t}"),
+                format!("inputs['{t}']"),
+                format!("inputs[\"{t}\"]"),
+            ] {
+                out = out.replace(&form, "github.token");
+            }
+        }
+        out
+    }
+
+    fn tokenize_map(&self, map: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        if self.token_inputs.is_empty() {
+            return map;
+        }
+        map.into_iter()
+            .map(|(k, v)| (k, self.tokenize(&v)))
+            .collect()
+    }
+}
+
+/// What decided a job, for the report: the knowledge base's facts are
+/// certain; a decision from reading an action's metadata is inferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// An action's entry in the knowledge base.
+    KnowledgeBase,
+    /// The commands of `run:` steps.
+    RunCommands,
+    /// The steps of a composite action or the jobs of a reusable workflow,
+    /// read from its file (local or fetched).
+    Inspected,
+    /// A JavaScript or Docker action that is never handed the token, so
+    /// cannot use it (inferred).
+    NoToken,
 }
 
 /// The workflow-level `permissions:` if there is one: `Some(write_all)`.
@@ -88,7 +155,13 @@ pub fn analyze_jobs<'t>(doc: &'t YamlDoc, cx: &mut Context<'_>) -> Vec<Job<'t>> 
         .filter_map(|(id, _, node)| {
             let node = node?;
             let verdict = job_verdict(doc, node, &workflow_env, cx);
-            Some(Job { id, node, verdict })
+            let rules = std::mem::take(&mut cx.rules);
+            Some(Job {
+                id,
+                node,
+                verdict,
+                rules,
+            })
         })
         .collect()
 }
@@ -104,6 +177,7 @@ fn job_verdict(
             write_all: is_write_all(doc, p),
         };
     }
+    cx.rules.clear();
     let mut env = workflow_env.clone();
     env.extend(string_map(doc, get(doc, job, "env")));
     let mut needs = ScopeSet::default();
@@ -135,26 +209,43 @@ fn steps_needs(
 ) {
     let mut ghcr_login = false;
     let mut ghcr_push: Option<&str> = None;
+    // actions/checkout leaves the token in .git/config unless told not to:
+    // any later step can `git push` with it, token or not.
+    let mut persisted: Option<usize> = None;
     for (i, step) in items(steps).into_iter().enumerate() {
         let line = step.start_position().row + 1;
         let mut step_env = env.clone();
-        step_env.extend(string_map(doc, get(doc, step, "env")));
-        let with = string_map(doc, get(doc, step, "with"));
+        step_env.extend(cx.tokenize_map(string_map(doc, get(doc, step, "env"))));
+        let with = cx.tokenize_map(string_map(doc, get(doc, step, "with")));
         if let Some(uses) = get(doc, step, "uses").and_then(|u| scalar(doc, u)) {
             let major = major_version(doc, &uses);
-            match step_action(&uses.value, major, &with, &step_env, cx) {
-                Ok(s) => {
-                    ghcr_login |= s.0.contains_key("packages");
-                    needs.extend(&s);
-                }
-                Err(e) => unknown.push(format!("step {} (line {line}): {e}", i + 1)),
-            }
             let name = uses
                 .value
                 .split('@')
                 .next()
                 .unwrap_or_default()
                 .to_ascii_lowercase();
+            match step_action(&uses.value, major, &with, &step_env, cx) {
+                Ok((_, Rule::NoToken)) if persisted.is_some() => unknown.push(format!(
+                    "step {} (line {line}): `{}` is not in the permissions knowledge base and runs after actions/checkout (step {}) left its credentials in .git/config, with which it could push",
+                    i + 1,
+                    uses.value.trim(),
+                    persisted.unwrap_or_default() + 1
+                )),
+                Ok((s, rule)) => {
+                    cx.rules.insert(rule);
+                    ghcr_login |= s.0.contains_key("packages");
+                    needs.extend(&s);
+                }
+                Err(e) => unknown.push(format!("step {} (line {line}): {e}", i + 1)),
+            }
+            if name == "actions/checkout"
+                && with
+                    .get("persist-credentials")
+                    .is_none_or(|v| v.trim() != "false")
+            {
+                persisted.get_or_insert(i);
+            }
             let pushes = with.get("push").is_some_and(|p| p.trim() == "true");
             if name == "docker/build-push-action"
                 && pushes
@@ -168,8 +259,9 @@ fn steps_needs(
                 .filter(|(_, v)| is_token(v))
                 .map(|(k, _)| k.clone())
                 .collect();
-            match analyze_run(&run.value, cx.kb, &RunContext { token_vars }) {
+            match analyze_run(&cx.tokenize(&run.value), cx.kb, &RunContext { token_vars }) {
                 Ok(s) => {
+                    cx.rules.insert(Rule::RunCommands);
                     if s.0.get("packages").is_some_and(|g| g.level == Level::Write) {
                         ghcr_push = Some("docker push");
                     }
@@ -227,95 +319,129 @@ fn kb_needs(
     Some(Ok(out))
 }
 
-/// A `uses:` step: an action from the knowledge base, or a local action.
+/// A `uses:` step: an action from the knowledge base, else read from its
+/// metadata (a local action, or a remote one fetched at its commit).
 fn step_action(
     value: &str,
     major: Option<u64>,
     with: &BTreeMap<String, String>,
     env: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
-) -> Result<ScopeSet, String> {
+) -> Result<(ScopeSet, Rule), String> {
     let token_passed = with.values().chain(env.values()).any(|v| is_token(v));
     match classify(value) {
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
-            kb_needs(cx, &name, major, &StepContext { with, env }).unwrap_or_else(|| {
-                Err(format!(
-                    "`{}` is not in the permissions knowledge base",
+            if let Some(known) = kb_needs(cx, &name, major, &StepContext { with, env }) {
+                return known.map(|s| (s, Rule::KnowledgeBase));
+            }
+            let (key, text) = cx.remote.read(&a, false).map_err(|e| {
+                format!(
+                    "`{}` is not in the permissions knowledge base ({e})",
                     a.name()
-                ))
-            })
+                )
+            })?;
+            let label = format!("`{a}`");
+            let was_remote = std::mem::replace(&mut cx.in_remote, true);
+            let result = action_metadata(
+                PathBuf::from(key),
+                &text,
+                &label,
+                with,
+                env,
+                token_passed,
+                cx,
+            );
+            cx.in_remote = was_remote;
+            result
         }
-        Ok(UsesTarget::Local) => local_action(value, with, env, token_passed, cx),
+        Ok(UsesTarget::Local) if cx.in_remote => Err(format!(
+            "`{value}` inside a remote action names a file of that repository, which is not read"
+        )),
+        Ok(UsesTarget::Local) => {
+            let dir = cx.repo_root.join(value.trim_start_matches("./"));
+            let (path, text) = ["action.yml", "action.yaml"]
+                .iter()
+                .find_map(|f| cx.files.read(&dir.join(f)).map(|t| (dir.join(f), t)))
+                .ok_or_else(|| format!("local action `{value}` has no action.yml"))?;
+            let label = format!("local action `{value}`");
+            action_metadata(path, &text, &label, with, env, token_passed, cx)
+        }
         Ok(UsesTarget::Docker(_)) if token_passed => {
             Err(format!("`{value}` is given the workflow token"))
         }
-        Ok(UsesTarget::Docker(_)) => Ok(ScopeSet::default()),
+        Ok(UsesTarget::Docker(_)) => Ok((ScopeSet::default(), Rule::NoToken)),
         Ok(UsesTarget::Expression) => Err(format!("`{value}` is only known at run time")),
         Err(e) => Err(e.to_string()),
     }
 }
 
-/// A `./path` action: composite actions are analysed through their steps;
-/// other local actions are understood only if the token cannot reach them.
-fn local_action(
-    value: &str,
+/// An action read from its `action.yml` (`key` tells it from others, to
+/// stop recursion): a composite action needs what its steps need; any other
+/// action can use the token only if it is handed the token, through `with:`
+/// or `env:` or an input that defaults to it.
+fn action_metadata(
+    key: PathBuf,
+    text: &str,
+    label: &str,
     with: &BTreeMap<String, String>,
     env: &BTreeMap<String, String>,
     token_passed: bool,
     cx: &mut Context<'_>,
-) -> Result<ScopeSet, String> {
-    let dir = cx.repo_root.join(value.trim_start_matches("./"));
-    let (path, text) = ["action.yml", "action.yaml"]
-        .iter()
-        .find_map(|f| cx.files.read(&dir.join(f)).map(|t| (dir.join(f), t)))
-        .ok_or_else(|| format!("local action `{value}` has no action.yml"))?;
-    if cx.stack.contains(&path) || cx.stack.len() > 8 {
-        return Err(format!("local action `{value}` refers to itself"));
+) -> Result<(ScopeSet, Rule), String> {
+    if cx.stack.contains(&key) || cx.stack.len() > 8 {
+        return Err(format!("{label} refers to itself"));
     }
-    let doc = YamlDoc::parse(text).map_err(|e| format!("local action `{value}`: {e}"))?;
-    let root = doc_root(&doc).ok_or_else(|| format!("local action `{value}` is empty"))?;
-    let runs =
-        get(&doc, root, "runs").ok_or_else(|| format!("local action `{value}` has no `runs:`"))?;
+    let doc = YamlDoc::parse(text.to_string()).map_err(|e| format!("{label}: {e}"))?;
+    let root = doc_root(&doc).ok_or_else(|| format!("{label} is empty"))?;
+    let runs = get(&doc, root, "runs").ok_or_else(|| format!("{label} has no `runs:`"))?;
     let using = get(&doc, runs, "using")
         .and_then(|u| scalar(&doc, u))
         .map(|s| s.value)
         .unwrap_or_default();
-    let inputs = get(&doc, root, "inputs");
-    let default_token = inputs.is_some_and(|i| {
-        entries(&doc, i).into_iter().any(|(name, _, v)| {
-            !with.contains_key(&name)
-                && v.is_some_and(|v| {
-                    string_map(&doc, Some(v))
-                        .get("default")
-                        .is_some_and(|d| is_token(d))
-                })
+    // Inputs that carry the token: set to it by the caller, or defaulting
+    // to it when the caller leaves them unset.
+    let token_inputs: Vec<String> = get(&doc, root, "inputs")
+        .map(|i| entries(&doc, i))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(name, _, v)| match with.get(name) {
+            Some(given) => is_token(given),
+            None => v.is_some_and(|v| {
+                string_map(&doc, Some(v))
+                    .get("default")
+                    .is_some_and(|d| is_token(d))
+            }),
         })
-    });
+        .map(|(name, _, _)| name)
+        .collect();
     if using != "composite" {
-        if token_passed || default_token {
-            return Err(format!(
-                "local {using} action `{value}` is given the workflow token"
-            ));
+        if token_passed || !token_inputs.is_empty() {
+            return Err(format!("{label} ({using}) is given the workflow token"));
         }
-        return Ok(ScopeSet::default());
+        return Ok((ScopeSet::default(), Rule::NoToken));
     }
     let Some(steps) = get(&doc, runs, "steps") else {
-        return Ok(ScopeSet::default());
+        return Ok((ScopeSet::default(), Rule::Inspected));
     };
-    cx.stack.push(path);
+    // The composite's steps see its inputs, not the caller's `with:`; the
+    // token reaches them through `${{ inputs.x }}`, rewritten as the token.
+    let outer = std::mem::replace(&mut cx.token_inputs, token_inputs);
+    cx.stack.push(key);
     let mut needs = ScopeSet::default();
     let mut unknown = Vec::new();
     steps_needs(&doc, steps, env, cx, &mut needs, &mut unknown);
     cx.stack.pop();
+    cx.token_inputs = outer;
     match unknown.is_empty() {
-        true => Ok(needs),
-        false => Err(format!("in local action `{value}`: {}", unknown.join("; "))),
+        true => Ok((needs, Rule::Inspected)),
+        false => Err(format!("in {label}: {}", unknown.join("; "))),
     }
 }
 
-/// A `jobs.<id>.uses:` call: a local workflow is analysed (the caller must
-/// grant the union of what its jobs need); a remote one comes from the KB.
+/// A `jobs.<id>.uses:` call: the caller must grant the union of what the
+/// called workflow's jobs need. A local workflow is read from disk; a remote
+/// one comes from the knowledge base, else from its file at the commit.
 fn reusable_workflow(
     value: &str,
     major: Option<u64>,
@@ -323,60 +449,85 @@ fn reusable_workflow(
     cx: &mut Context<'_>,
 ) -> Result<ScopeSet, String> {
     match classify(value) {
+        Ok(UsesTarget::Local) if cx.in_remote => Err(format!(
+            "`{value}` inside a remote workflow names a file of that repository, which is not read"
+        )),
         Ok(UsesTarget::Local) => {
             let path = cx.repo_root.join(value.trim_start_matches("./"));
-            if cx.stack.contains(&path) || cx.stack.len() > 8 {
-                return Err(format!("reusable workflow `{value}` calls itself"));
-            }
             let text = cx
                 .files
                 .read(&path)
                 .ok_or_else(|| format!("reusable workflow `{value}` cannot be read"))?;
-            let doc =
-                YamlDoc::parse(text).map_err(|e| format!("reusable workflow `{value}`: {e}"))?;
-            if let Some(root) = doc_root(&doc)
-                && let Some(p) = get(&doc, root, "permissions")
-            {
-                return declared_map(&doc, p, value).map(|mut s| {
-                    callee_job_maps(&doc, &mut s, value);
-                    s
-                });
-            }
-            cx.stack.push(path);
-            let jobs = analyze_jobs(&doc, cx);
-            cx.stack.pop();
-            let mut needs = ScopeSet::default();
-            for job in jobs {
-                match job.verdict {
-                    Verdict::Known(s) => needs.extend(&s),
-                    Verdict::Declared { .. } => {
-                        let p = get(&doc, job.node, "permissions").expect("declared");
-                        needs.extend(&declared_map(&doc, p, value)?);
-                    }
-                    Verdict::Unknown(why) => {
-                        return Err(format!(
-                            "reusable workflow `{value}`, job `{}`: {}",
-                            job.id,
-                            why.join("; ")
-                        ));
-                    }
-                }
-            }
-            Ok(needs)
+            called_workflow(path, text, value, cx)
         }
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
             let env = BTreeMap::new();
-            kb_needs(cx, &name, major, &StepContext { with, env: &env }).unwrap_or_else(|| {
-                Err(format!(
-                    "reusable workflow `{}` is not in the permissions knowledge base",
+            if let Some(known) = kb_needs(cx, &name, major, &StepContext { with, env: &env }) {
+                cx.rules.insert(Rule::KnowledgeBase);
+                return known;
+            }
+            let (key, text) = cx.remote.read(&a, true).map_err(|e| {
+                format!(
+                    "reusable workflow `{}` is not in the permissions knowledge base ({e})",
                     a.name()
-                ))
-            })
+                )
+            })?;
+            let was_remote = std::mem::replace(&mut cx.in_remote, true);
+            let result = called_workflow(PathBuf::from(key), text.to_string(), value, cx);
+            cx.in_remote = was_remote;
+            result
         }
         Ok(_) => Err(format!("`{value}` is only known at run time")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// What the jobs of a called workflow need: its declared `permissions:`
+/// where it has them, else what the analysis of each job finds.
+fn called_workflow(
+    key: PathBuf,
+    text: String,
+    value: &str,
+    cx: &mut Context<'_>,
+) -> Result<ScopeSet, String> {
+    if cx.stack.contains(&key) || cx.stack.len() > 8 {
+        return Err(format!("reusable workflow `{value}` calls itself"));
+    }
+    let doc = YamlDoc::parse(text).map_err(|e| format!("reusable workflow `{value}`: {e}"))?;
+    cx.rules.insert(Rule::Inspected);
+    if let Some(root) = doc_root(&doc)
+        && let Some(p) = get(&doc, root, "permissions")
+    {
+        return declared_map(&doc, p, value).map(|mut s| {
+            callee_job_maps(&doc, &mut s, value);
+            s
+        });
+    }
+    cx.stack.push(key);
+    // Each called job starts its own record of rules: keep the caller's.
+    let caller_rules = std::mem::take(&mut cx.rules);
+    let jobs = analyze_jobs(&doc, cx);
+    cx.rules = caller_rules;
+    cx.stack.pop();
+    let mut needs = ScopeSet::default();
+    for job in jobs {
+        match job.verdict {
+            Verdict::Known(s) => needs.extend(&s),
+            Verdict::Declared { .. } => {
+                let p = get(&doc, job.node, "permissions").expect("declared");
+                needs.extend(&declared_map(&doc, p, value)?);
+            }
+            Verdict::Unknown(why) => {
+                return Err(format!(
+                    "reusable workflow `{value}`, job `{}`: {}",
+                    job.id,
+                    why.join("; ")
+                ));
+            }
+        }
+    }
+    Ok(needs)
 }
 
 /// Add the job-level maps a callee declares.

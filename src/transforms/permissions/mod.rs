@@ -20,8 +20,10 @@ pub mod analyze;
 pub mod commands;
 pub mod kb;
 pub mod placement;
+pub mod remote;
 pub mod scopes;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,7 +35,7 @@ use crate::report::{Change, Severity};
 use crate::source::SourceFile;
 use crate::yaml::route::{entries, get};
 use crate::yaml::{YamlDoc, pairs};
-use analyze::{Context, Disk, Verdict, analyze_jobs, declared_top_level, doc_root};
+use analyze::{Context, Disk, Rule, Verdict, analyze_jobs, declared_top_level, doc_root};
 use kb::Kb;
 use scopes::{Level, ScopeSet};
 
@@ -53,6 +55,15 @@ pub struct JobReport {
     pub scopes: ScopeSet,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// What decided the job: `knowledge-base`, `run-commands`, `inspected`
+    /// (a composite action's steps or a called workflow's jobs, read from
+    /// its file), `no-token` (an action never handed the token).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub rules: BTreeSet<Rule>,
+    /// Decided from what an action's metadata shows rather than from the
+    /// knowledge base's facts about it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inferred: bool,
 }
 
 /// The repository root a workflow's `./` references are relative to.
@@ -78,7 +89,16 @@ impl Transform for Permissions {
 
     fn collect(&self, _file: &SourceFile, _needs: &mut Needs) {}
 
-    fn apply(&self, file: &SourceFile, _resolved: &Resolved) -> Outcome {
+    fn more_needs(&self, files: &[SourceFile], resolved: &Resolved, needs: &mut Needs) {
+        let workflows: Vec<&YamlDoc> = files
+            .iter()
+            .filter(|f| f.target.kind == FileKind::Workflow)
+            .filter_map(SourceFile::yaml)
+            .collect();
+        remote::more_needs(&workflows, &self.kb, resolved, needs);
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = file.yaml() else { return out };
         if file.target.kind != FileKind::Workflow
@@ -99,8 +119,12 @@ impl Transform for Permissions {
         let mut cx = Context {
             kb: &self.kb,
             files: &Disk,
+            remote: resolved,
             repo_root: repo_root(file.path(), &file.target.root),
             stack: vec![file.path().clone()],
+            in_remote: false,
+            token_inputs: Vec::new(),
+            rules: Default::default(),
         };
         let jobs = analyze_jobs(doc, &mut cx);
         plan(file, doc, &jobs, &mut out);
@@ -147,6 +171,8 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             status: "granted",
             scopes: ScopeSet::default(),
             reasons: Vec::new(),
+            inferred: job.rules.contains(&Rule::NoToken),
+            rules: job.rules.clone(),
         };
         match &job.verdict {
             Verdict::Declared { write_all } => {
@@ -176,6 +202,21 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             }
             Verdict::Known(needs) => {
                 report.scopes = needs.clone();
+                let read = job
+                    .rules
+                    .iter()
+                    .any(|r| matches!(r, Rule::Inspected | Rule::NoToken));
+                if read {
+                    let how: Vec<&str> = job.rules.iter().map(|r| r.describe()).collect();
+                    out.finding(
+                        file,
+                        NAME,
+                        at,
+                        Severity::Note,
+                        format!("job `{}` decided from {}", job.id, how.join(", ")),
+                        None,
+                    );
+                }
                 let inherits = !any_unknown && (needs.is_empty() || needs.is_contents_read_only());
                 if inherits {
                     report.status = "inherits";

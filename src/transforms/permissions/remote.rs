@@ -1,0 +1,150 @@
+//! Remote actions and reusable workflows the knowledge base does not know:
+//! which of their files must be fetched (at the commit the `uses:` names),
+//! and reading them back for the analysis.
+//!
+//! Fetching happens in rounds: a composite action or reusable workflow read
+//! in one round may call others, which the next round fetches.
+
+use std::sync::Arc;
+
+use crate::refs::{ActionRef, UsesTarget, classify, is_full_sha};
+use crate::resolve::files::RemoteFile;
+use crate::transforms::{Needs, Resolved};
+use crate::yaml::YamlDoc;
+use crate::yaml::route::{entries, get, items};
+use crate::yaml::scalar;
+
+use super::analyze::doc_root;
+use super::kb::Kb;
+
+/// Reads files of other repositories for the analysis.
+pub trait RemoteFiles: Sync {
+    /// The text of the action's `action.yml` (`workflow_call`: the workflow
+    /// file it names) at the commit its ref names, with a key that tells
+    /// one file from another; `Err` says why it is not there.
+    fn read(
+        &self,
+        action: &ActionRef,
+        workflow_call: bool,
+    ) -> Result<(String, Arc<String>), String>;
+}
+
+/// Nothing is fetched (tests of the analysis alone, `--offline` without a
+/// cache): every remote file is missing.
+pub struct NoRemote;
+
+impl RemoteFiles for NoRemote {
+    fn read(&self, action: &ActionRef, _: bool) -> Result<(String, Arc<String>), String> {
+        Err(format!("`{action}` was not fetched"))
+    }
+}
+
+/// Where the file for `action` lives, once its ref is resolved to a commit.
+enum Wanted {
+    File(RemoteFile),
+    /// Its repository's refs must be listed first.
+    Listing,
+    Failed(String),
+}
+
+fn wanted(action: &ActionRef, workflow_call: bool, resolved: &Resolved) -> Wanted {
+    let commit = if is_full_sha(&action.git_ref) {
+        action.git_ref.to_ascii_lowercase()
+    } else {
+        match resolved.listings.get(&action.repo.key()) {
+            None => return Wanted::Listing,
+            Some(Err(e)) => return Wanted::Failed(format!("cannot list {}: {e}", action.repo)),
+            Some(Ok(listing)) => match listing.pin(&action.git_ref) {
+                Ok(pin) => pin.commit,
+                Err(e) => return Wanted::Failed(format!("{action}: {e}")),
+            },
+        }
+    };
+    Wanted::File(RemoteFile {
+        repo: action.repo.clone(),
+        commit,
+        path: action.path.clone().unwrap_or_default(),
+        action: !workflow_call,
+    })
+}
+
+impl RemoteFiles for Resolved {
+    fn read(
+        &self,
+        action: &ActionRef,
+        workflow_call: bool,
+    ) -> Result<(String, Arc<String>), String> {
+        match wanted(action, workflow_call, self) {
+            Wanted::File(f) => match self.files.get(&f.key()) {
+                Some(Ok(text)) => Ok((f.key(), text.clone())),
+                Some(Err(e)) => Err(format!("cannot read `{action}`: {e}")),
+                None => Err(format!("`{action}` was not fetched")),
+            },
+            Wanted::Listing => Err(format!("the refs of {} were not listed", action.repo)),
+            Wanted::Failed(why) => Err(why),
+        }
+    }
+}
+
+/// The remote `uses:` of a parsed workflow or action file, with whether
+/// each calls a reusable workflow.
+fn remote_uses(doc: &YamlDoc) -> Vec<(ActionRef, bool)> {
+    let Some(root) = doc_root(doc) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut push = |node: Option<tree_sitter::Node<'_>>, workflow_call: bool| {
+        let Some(value) = node.and_then(|n| scalar(doc, n)) else {
+            return;
+        };
+        if let Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) = classify(&value.value) {
+            found.push((a, workflow_call));
+        }
+    };
+    if let Some(steps) = get(doc, root, "runs").and_then(|r| get(doc, r, "steps")) {
+        for step in items(steps) {
+            push(get(doc, step, "uses"), false);
+        }
+    }
+    if let Some(jobs) = get(doc, root, "jobs") {
+        for (_, _, job) in entries(doc, jobs) {
+            let Some(job) = job else { continue };
+            push(get(doc, job, "uses"), true);
+            if let Some(steps) = get(doc, job, "steps") {
+                for step in items(steps) {
+                    push(get(doc, step, "uses"), false);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What the next round must fetch for `docs` (the workflows being fixed)
+/// and the files fetched so far: listings of repositories not yet listed,
+/// and files of remote actions and workflows the knowledge base does not
+/// know.
+pub fn more_needs(docs: &[&YamlDoc], kb: &Kb, resolved: &Resolved, needs: &mut Needs) {
+    let fetched: Vec<YamlDoc> = resolved
+        .files
+        .values()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|text| YamlDoc::parse(text.to_string()).ok())
+        .collect();
+    for doc in docs.iter().copied().chain(&fetched) {
+        for (action, workflow_call) in remote_uses(doc) {
+            if !kb.action_at(&action.name(), None).is_empty() {
+                continue;
+            }
+            match wanted(&action, workflow_call, resolved) {
+                Wanted::Listing => {
+                    needs.repos.insert(action.repo.clone());
+                }
+                Wanted::File(f) if !resolved.files.contains_key(&f.key()) => {
+                    needs.files.insert(f);
+                }
+                Wanted::File(_) | Wanted::Failed(_) => {}
+            }
+        }
+    }
+}
