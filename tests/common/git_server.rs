@@ -24,6 +24,8 @@ pub struct Behaviour {
     /// Run once, just before the first push's ref advertisement is served:
     /// moves a ref between what a client checked and what it pushes.
     pub before_push: Option<Box<dyn FnOnce() + Send>>,
+    /// Wait this long before answering each request (a slow network).
+    pub latency: std::time::Duration,
 }
 
 pub struct GitServer {
@@ -65,6 +67,8 @@ impl GitServer {
 }
 
 fn serve(req: &Request, root: &Path, behaviour: &Mutex<Behaviour>) -> Response {
+    let latency = behaviour.lock().unwrap().latency;
+    std::thread::sleep(latency);
     let mut b = behaviour.lock().unwrap();
     if b.fail_first > 0 {
         b.fail_first -= 1;
@@ -91,6 +95,11 @@ fn serve(req: &Request, root: &Path, behaviour: &Mutex<Behaviour>) -> Response {
             return Response::new("307 Temporary Redirect", "")
                 .header("Location", &format!("{to}{rest}"));
         }
+    }
+    // GitHub's raw-file endpoint, as GHES serves it without subdomain
+    // isolation: `/raw/{owner}/{repo}/{commit}/{path}`.
+    if let Some(rest) = req.path().strip_prefix("/raw/") {
+        return raw_file(root, rest);
     }
     let mut cmd = Command::new("git");
     cmd.arg("http-backend")
@@ -127,6 +136,25 @@ fn serve(req: &Request, root: &Path, behaviour: &Mutex<Behaviour>) -> Response {
     let _ = child.stdout.take().unwrap().read_to_end(&mut out);
     let _ = child.wait();
     cgi_response(&out)
+}
+
+/// `{owner}/{repo}/{commit}/{path}` from the bare repository, or 404.
+fn raw_file(root: &Path, rest: &str) -> Response {
+    let mut parts = rest.splitn(4, '/');
+    let (Some(owner), Some(repo), Some(commit), Some(path)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Response::new("404 Not Found", "");
+    };
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(root.join(owner).join(format!("{repo}.git")))
+        .args(["cat-file", "blob", &format!("{commit}:{path}")])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Response::new("200 OK", o.stdout),
+        _ => Response::new("404 Not Found", "404: Not Found"),
+    }
 }
 
 /// CGI output: headers (with an optional `Status:`), a blank line, the body.
