@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use hardpin::transforms::permissions::kb::{Kb, StepContext, action_needs};
+use hardpin::transforms::permissions::analyze::kb_needs;
+use hardpin::transforms::permissions::kb::{Kb, StepContext};
 use hardpin::version::TagVersion;
 use serde::Deserialize;
 
@@ -54,31 +55,23 @@ fn knowledge_base_cases() {
         assert!(!c.why.trim().is_empty(), "{}: no why", c.uses);
         let (name, git_ref) = c.uses.rsplit_once('@').expect("uses has a ref");
         let major = TagVersion::parse(git_ref).and_then(|v| v.parts.first().copied());
-        let entries = kb.action_at(name, major);
-        if entries.is_empty() {
-            failures.push(format!("{}: not in the knowledge base", c.uses));
-            continue;
-        }
         let ctx = StepContext {
             with: &c.with,
             env: &c.env,
         };
-        let mut got = BTreeMap::new();
-        let mut unknown = false;
-        for e in entries {
-            match action_needs(&name.to_ascii_lowercase(), e, &ctx) {
-                Ok(s) => {
-                    for (scope, g) in s.0 {
-                        let level = g.level.as_str().to_string();
-                        let slot = got.entry(scope).or_insert(level.clone());
-                        if level == "write" {
-                            *slot = level;
-                        }
-                    }
-                }
-                Err(_) => unknown = true,
+        let (got, unknown) = match kb_needs(&kb, &name.to_ascii_lowercase(), major, &ctx) {
+            None => {
+                failures.push(format!("{}: not in the knowledge base", c.uses));
+                continue;
             }
-        }
+            Some(Err(_)) => (BTreeMap::new(), true),
+            Some(Ok(s)) => (
+                s.0.into_iter()
+                    .map(|(scope, g)| (scope, g.level.as_str().to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+                false,
+            ),
+        };
         if unknown != c.unknown || (!unknown && got != c.expect) {
             failures.push(format!(
                 "{} with {:?} env {:?}: got {got:?}{}, expected {:?}{} ({})",

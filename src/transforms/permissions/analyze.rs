@@ -298,14 +298,14 @@ fn major_version(doc: &YamlDoc, uses: &crate::yaml::Scalar<'_>) -> Option<u64> {
 }
 
 /// What the knowledge base says `name` needs at `major` (the union over
-/// every major when it is not known).
-fn kb_needs(
-    cx: &Context<'_>,
+/// every major when it is not known); `None` when it has no entry.
+pub fn kb_needs(
+    kb: &Kb,
     name: &str,
     major: Option<u64>,
     ctx: &StepContext<'_>,
 ) -> Option<Result<ScopeSet, String>> {
-    let entries = cx.kb.action_at(name, major);
+    let entries = kb.action_at(name, major);
     if entries.is_empty() {
         return None;
     }
@@ -314,6 +314,19 @@ fn kb_needs(
         match action_needs(name, e, ctx) {
             Ok(s) => out.extend(&s),
             Err(why) => return Some(Err(why)),
+        }
+        // A script the action runs for the caller is read like `run:`.
+        if let Some(script) = e.run_input.as_ref().and_then(|i| ctx.with.get(i)) {
+            let token_vars = ctx
+                .env
+                .iter()
+                .filter(|(_, v)| is_token(v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            match analyze_run(script, kb, &RunContext { token_vars }) {
+                Ok(s) => out.extend(&s),
+                Err(why) => return Some(Err(format!("{name}: {why}"))),
+            }
         }
     }
     Some(Ok(out))
@@ -332,7 +345,7 @@ fn step_action(
     match classify(value) {
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
-            if let Some(known) = kb_needs(cx, &name, major, &StepContext { with, env }) {
+            if let Some(known) = kb_needs(cx.kb, &name, major, &StepContext { with, env }) {
                 return known.map(|s| (s, Rule::KnowledgeBase));
             }
             let (key, text) = cx.remote.read(&a, false).map_err(|e| {
@@ -463,7 +476,7 @@ fn reusable_workflow(
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
             let env = BTreeMap::new();
-            if let Some(known) = kb_needs(cx, &name, major, &StepContext { with, env: &env }) {
+            if let Some(known) = kb_needs(cx.kb, &name, major, &StepContext { with, env: &env }) {
                 cx.rules.insert(Rule::KnowledgeBase);
                 return known;
             }

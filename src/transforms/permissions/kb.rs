@@ -44,6 +44,13 @@ pub struct ActionEntry {
     pub token_input_default: bool,
     pub token_env: Option<String>,
     pub unknown: Option<String>,
+    /// The action runs commands the caller writes: like a `run:` step, it is
+    /// understood while the token does not reach it (through `with:` or the
+    /// step's `env:`), and unknown, for this reason, when it does.
+    pub unknown_with_token: Option<String>,
+    /// An input whose value is a shell script the action runs (like
+    /// `run:`): analysed with the same command rules.
+    pub run_input: Option<String>,
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
     #[serde(default)]
@@ -251,6 +258,15 @@ pub fn action_needs(
     if let Some(why) = &entry.unknown {
         return Err(why.clone());
     }
+    if let Some(why) = &entry.unknown_with_token
+        && ctx
+            .with
+            .values()
+            .chain(ctx.env.values())
+            .any(|v| is_token(v))
+    {
+        return Err(why.clone());
+    }
     let mut out = ScopeSet::default();
     if let Some(input) = &entry.token_input {
         let reaches = match ctx.with.get(input) {
@@ -302,6 +318,8 @@ mod tests {
             token_input_default: false,
             token_env: None,
             unknown: None,
+            unknown_with_token: None,
+            run_input: None,
             inputs: BTreeMap::new(),
             permissions: Vec::new(),
         };
