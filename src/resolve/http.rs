@@ -104,9 +104,14 @@ impl HttpClient {
         cap: usize,
     ) -> Result<Fetched, HttpError> {
         let end = Instant::now() + self.deadline;
-        tokio::time::timeout_at(end, self.fetch_inner(&build, cap, end))
-            .await
-            .unwrap_or(Err(HttpError::Deadline(self.deadline)))
+        match tokio::time::timeout_at(end, self.fetch_inner(&build, cap, end)).await {
+            // The client's own timeout is the same deadline: one message.
+            Ok(Err(HttpError::Network(e))) if e.is_timeout() => {
+                Err(HttpError::Deadline(self.deadline))
+            }
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Deadline(self.deadline)),
+        }
     }
 
     async fn fetch_inner(
