@@ -11,6 +11,7 @@ use super::commands::{RunContext, analyze_run};
 use super::kb::{Kb, StepContext, action_needs, is_token};
 use super::remote::RemoteFiles;
 use super::scopes::{Level, ScopeSet};
+use super::script::analyze_script;
 use crate::refs::{UsesTarget, classify};
 use crate::version::TagVersion;
 use crate::yaml::route::{entries, get, items, string_map};
@@ -76,6 +77,7 @@ impl Rule {
             Rule::RunCommands => "its run: commands",
             Rule::Inspected => "the steps of the actions and workflows it calls",
             Rule::NoToken => "actions never handed the token (inferred)",
+            Rule::GithubScript => "the REST calls of its github-script",
         }
     }
 }
@@ -122,6 +124,8 @@ pub enum Rule {
     /// A JavaScript or Docker action that is never handed the token, so
     /// cannot use it (inferred).
     NoToken,
+    /// The REST calls of an actions/github-script script.
+    GithubScript,
 }
 
 /// The workflow-level `permissions:` if there is one: `Some(write_all)`.
@@ -246,10 +250,17 @@ fn steps_needs(
             {
                 persisted.get_or_insert(i);
             }
-            let pushes = with.get("push").is_some_and(|p| p.trim() == "true");
+            // Tags written out, or from an expression (the documented
+            // pattern with docker/metadata-action), which may name ghcr.io:
+            // after a login to ghcr.io with the token, the push needs it.
+            let pushes = with
+                .get("push")
+                .is_some_and(|p| p.trim() == "true" || p.contains("${{"));
             if name == "docker/build-push-action"
                 && pushes
-                && with.get("tags").is_some_and(|t| t.contains("ghcr.io/"))
+                && with
+                    .get("tags")
+                    .is_some_and(|t| t.contains("ghcr.io/") || t.contains("${{"))
             {
                 ghcr_push = Some("docker/build-push-action");
             }
@@ -345,6 +356,9 @@ fn step_action(
     match classify(value) {
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
             let name = a.name().to_ascii_lowercase();
+            if name == "actions/github-script" {
+                return github_script(with, cx).map(|s| (s, Rule::GithubScript));
+            }
             if let Some(known) = kb_needs(cx.kb, &name, major, &StepContext { with, env }) {
                 return known.map(|s| (s, Rule::KnowledgeBase));
             }
@@ -387,6 +401,28 @@ fn step_action(
         Ok(UsesTarget::Expression) => Err(format!("`{value}` is only known at run time")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// actions/github-script: what its script's REST calls need, when it runs
+/// with the workflow token (its `github-token` input's default).
+fn github_script(with: &BTreeMap<String, String>, cx: &Context<'_>) -> Result<ScopeSet, String> {
+    if with.get("github-token").is_some_and(|t| !is_token(t)) {
+        return Err(
+            "actions/github-script runs with its own `github-token`, whose grants hardpin cannot see"
+                .into(),
+        );
+    }
+    let script = match (with.get("script"), with.get("script-file")) {
+        (Some(s), None) => s.clone(),
+        (None, Some(f)) if !cx.in_remote && !f.contains("${{") => {
+            let path = cx.repo_root.join(f.trim_start_matches("./"));
+            cx.files.read(&path).ok_or_else(|| {
+                format!("actions/github-script's script-file `{f}` cannot be read")
+            })?
+        }
+        _ => return Err("actions/github-script has no script hardpin can read".into()),
+    };
+    analyze_script(&script, cx.kb).map_err(|e| format!("actions/github-script: {e}"))
 }
 
 /// An action read from its `action.yml` (`key` tells it from others, to

@@ -252,7 +252,7 @@ fn gh(words: &[String], kb: &Kb, ctx: &RunContext, out: &mut ScopeSet) -> Result
                 )
             });
             let method = explicit.unwrap_or(if writes_body { "POST" } else { "GET" });
-            api(&format!("gh api {endpoint}"), endpoint, method, kb, out)
+            api_scope(&format!("gh api {endpoint}"), endpoint, method, kb, out)
         }
         Some(sub @ ("secret" | "variable")) => Err(format!(
             "`gh {sub}` cannot be done with the workflow token (use an App token or a PAT)"
@@ -301,11 +301,20 @@ fn curl(words: &[String], kb: &Kb, out: &mut ScopeSet) -> Result<(), String> {
         .any(|w| w.starts_with("-d") || w.starts_with("--data") || w == "-F" || w == "--form");
     let method =
         flag_value(words, &["-X", "--request"]).unwrap_or(if data { "POST" } else { "GET" });
-    api(&format!("curl {endpoint}"), endpoint, method, kb, out)
+    api_scope(&format!("curl {endpoint}"), endpoint, method, kb, out)
 }
 
 /// A REST call: `repos/{owner}/{repo}/<segment>/…` names the scope.
-fn api(who: &str, endpoint: &str, method: &str, kb: &Kb, out: &mut ScopeSet) -> Result<(), String> {
+/// The scope a REST call needs: the path segment after
+/// `repos/{owner}/{repo}/` names it (`[api]` in the knowledge base); GET
+/// reads, any other verb writes.
+pub fn api_scope(
+    who: &str,
+    endpoint: &str,
+    method: &str,
+    kb: &Kb,
+    out: &mut ScopeSet,
+) -> Result<(), String> {
     let path = endpoint
         .split('?')
         .next()

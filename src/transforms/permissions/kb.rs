@@ -29,6 +29,8 @@ struct KbFile {
     harmless: Vec<String>,
     #[serde(default)]
     harmless_unless: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    octokit: BTreeMap<String, String>,
 }
 
 /// What one action needs.
@@ -128,6 +130,9 @@ pub struct Kb {
     pub harmless: BTreeSet<String>,
     /// Words that make a harmless program start another one.
     pub harmless_unless: BTreeMap<String, Vec<String>>,
+    /// github-script's `<namespace>.<method>` (or `<namespace>.*`) → the
+    /// REST path segment after `repos/{owner}/{repo}/` (empty: metadata).
+    pub octokit: BTreeMap<String, String>,
 }
 
 impl Kb {
@@ -135,7 +140,7 @@ impl Kb {
     pub fn load(user: Option<&Path>) -> Result<Self, KbError> {
         let mut kb = Kb::default();
         for (name, text) in embedded::FILES {
-            kb.add_file(name, text)?;
+            kb.add_file(name, text, false)?;
         }
         if let Some(path) = user {
             let file = path.display().to_string();
@@ -143,12 +148,14 @@ impl Kb {
                 file: file.clone(),
                 reason: e.to_string(),
             })?;
-            kb.add_file(&file, &text)?;
+            kb.add_file(&file, &text, true)?;
         }
         Ok(kb)
     }
 
-    fn add_file(&mut self, file: &str, text: &str) -> Result<(), KbError> {
+    /// Add one file's entries; a user's file may replace built-in entries,
+    /// but two built-in files may not describe the same action.
+    fn add_file(&mut self, file: &str, text: &str, replaces: bool) -> Result<(), KbError> {
         let err = |reason: String| KbError {
             file: file.to_string(),
             reason,
@@ -170,17 +177,27 @@ impl Kb {
         for scope in parsed.api.values() {
             validate(scope, Level::Read).map_err(err)?;
         }
-        self.actions.extend(
-            parsed
-                .actions
-                .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v)),
-        );
+        for (key, entry) in parsed.actions {
+            let key = key.to_ascii_lowercase();
+            if self.actions.insert(key.clone(), entry).is_some() && !replaces {
+                return Err(err(format!("`{key}` is described twice")));
+            }
+        }
         self.gh.extend(parsed.gh);
         self.api.extend(parsed.api);
+        if let Some(segment) = parsed
+            .octokit
+            .values()
+            .find(|s| !s.is_empty() && !self.api.contains_key(*s))
+        {
+            return Err(err(format!(
+                "[octokit] names `{segment}`, which [api] does not map"
+            )));
+        }
         self.commands.extend(parsed.command);
         self.harmless.extend(parsed.harmless);
         self.harmless_unless.extend(parsed.harmless_unless);
+        self.octokit.extend(parsed.octokit);
         Ok(())
     }
 
@@ -351,6 +368,18 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn built_in_files_may_not_repeat_an_action() {
+        let mut kb = Kb::default();
+        let entry = "[actions.\"o/a\"]\nsource = \"s\"\n";
+        kb.add_file("one.toml", entry, false).unwrap();
+        assert!(
+            kb.add_file("two.toml", &entry.replace("o/a", "O/A"), false)
+                .is_err()
+        );
+        assert!(kb.add_file("mine.toml", entry, true).is_ok());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod kb;
 pub mod placement;
 pub mod remote;
 pub mod scopes;
+pub mod script;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
