@@ -385,9 +385,13 @@ mod tests {
     #[test]
     fn every_entry_is_valid_and_sourced() {
         let kb = Kb::load(None).unwrap();
-        assert!(kb.actions.len() > 100, "{}", kb.actions.len());
+        assert!(kb.actions.len() >= 500, "{}", kb.actions.len());
         for (key, e) in &kb.actions {
             assert!(!e.source.trim().is_empty(), "{key} has no source");
+            assert!(
+                e.checked.as_deref().is_some_and(|c| !c.trim().is_empty()),
+                "{key} does not say which release it was checked at"
+            );
             assert_eq!(key, &key.to_ascii_lowercase());
             for p in &e.permissions {
                 assert!(
