@@ -260,8 +260,19 @@ pub struct StepContext<'a> {
 }
 
 impl StepContext<'_> {
+    /// The value given for `input`; GitHub matches input names without
+    /// regard to case.
+    fn input(&self, input: &str) -> Option<&String> {
+        self.with.get(input).or_else(|| {
+            self.with
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(input))
+                .map(|(_, v)| v)
+        })
+    }
+
     fn set(&self, input: &str) -> bool {
-        self.with.get(input).is_some_and(|v| !v.trim().is_empty())
+        self.input(input).is_some_and(|v| !v.trim().is_empty())
     }
 }
 
@@ -286,7 +297,7 @@ pub fn action_needs(
     }
     let mut out = ScopeSet::default();
     if let Some(input) = &entry.token_input {
-        let reaches = match ctx.with.get(input) {
+        let reaches = match ctx.input(input) {
             None => entry.token_input_default,
             Some(v) => is_token(v),
         };
@@ -304,9 +315,9 @@ pub fn action_needs(
             && !p.unless_inputs_set.iter().any(|i| ctx.set(i))
             && p.if_token_in
                 .as_ref()
-                .is_none_or(|i| ctx.with.get(i).is_some_and(|v| is_token(v)))
+                .is_none_or(|i| ctx.input(i).is_some_and(|v| is_token(v)))
             && p.if_input.as_ref().is_none_or(|c| {
-                let value = ctx.with.get(&c.name).or_else(|| entry.inputs.get(&c.name));
+                let value = ctx.input(&c.name).or_else(|| entry.inputs.get(&c.name));
                 match value {
                     // Only known at run time: grant, so the job keeps working.
                     Some(v) if v.contains("${{") => true,
@@ -424,6 +435,17 @@ mod tests {
             action_needs("aws", aws, &ctx(&keys, &empty))
                 .unwrap()
                 .is_empty()
+        );
+
+        let stale = kb.action("actions/stale").unwrap();
+        let shouting = map(&[("Delete-Branch", "true")]);
+        assert!(
+            action_needs("s", stale, &ctx(&shouting, &empty))
+                .unwrap()
+                .0
+                .get("contents")
+                .is_some_and(|g| g.level == Level::Write),
+            "input names match without regard to case"
         );
 
         let rel = kb.action("softprops/action-gh-release").unwrap();
