@@ -47,6 +47,39 @@ pub fn made_by_hardpin(message: &str) -> bool {
         .is_ok_and(|t| t.iter().any(|(k, v)| k == TRAILER.0 && v == TRAILER.1))
 }
 
+/// One Markdown bullet per finding that `keep` selects.
+fn finding_lines(
+    root: &Path,
+    reports: &[FileReport],
+    keep: impl Fn(&crate::report::Finding) -> bool,
+) -> Vec<String> {
+    reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .filter(|(_, f)| keep(f))
+        .map(|(r, f)| {
+            format!(
+                "- `{}:{}` {}",
+                cell(&rel(root, &r.path)),
+                f.line,
+                prose_cell(&f.message)
+            )
+        })
+        .collect()
+}
+
+/// A `## title` section of `lines`, when there are any.
+fn section(body: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    body.push_str(&format!("\n## {title}\n\n"));
+    for l in lines {
+        body.push_str(l);
+        body.push('\n');
+    }
+}
+
 /// Relative path of a report under `root`.
 pub fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
@@ -100,26 +133,15 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
             ));
         }
     }
-    let left: Vec<String> = reports
-        .iter()
-        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
-        .filter(|(_, f)| f.severity != Severity::Note || f.transform == "update-actions")
-        .map(|(r, f)| {
-            format!(
-                "- `{}:{}` {}",
-                cell(&rel(root, &r.path)),
-                f.line,
-                prose_cell(&f.message)
-            )
-        })
-        .collect();
-    if !left.is_empty() {
-        b.push_str("\n## Left alone\n\n");
-        for l in left {
-            b.push_str(&l);
-            b.push('\n');
-        }
-    }
+    let left = finding_lines(root, reports, |f| {
+        f.severity != Severity::Note || f.transform == "update-actions"
+    });
+    section(&mut b, "Left alone", &left);
+    // Permission blocks decided from more than the knowledge base say so.
+    let decided = finding_lines(root, reports, |f| {
+        f.severity == Severity::Note && f.transform == "permissions"
+    });
+    section(&mut b, "How permissions were decided", &decided);
     b.push_str(&format!(
         "\n## Reproduce locally\n\n```sh\n{command}\n```\n"
     ));
@@ -200,5 +222,27 @@ mod tests {
         assert!(!made_by_hardpin("fix\n\nHardpin-Bot: no\n"));
         assert!(!made_by_hardpin("Hardpin-Bot: yes"));
         assert!(made_by_hardpin("t\n\n- a:1: b\n\nHardpin-Bot: yes\n"));
+    }
+
+    #[test]
+    fn permission_decisions_are_explained() {
+        let root = Path::new("/r");
+        let mut r = report(root);
+        r.findings.push(crate::report::Finding {
+            path: r.path.clone(),
+            line: 4,
+            column: 5,
+            severity: crate::report::Severity::Note,
+            transform: "permissions",
+            message: "job `a` decided from actions never handed the token (inferred)".into(),
+            hint: None,
+        });
+        let body = pr_body(root, &[r], "hardpin fix .");
+        let section = body
+            .split("## How permissions were decided")
+            .nth(1)
+            .expect("the section is there");
+        assert!(section.contains("job `a` decided from actions never handed the token (inferred)"));
+        assert!(!body.contains("## Left alone"));
     }
 }
