@@ -47,7 +47,16 @@ fn main() {
             wanted.entry(a.repo.key()).or_default().insert(a.git_ref);
         }
     }
-    let server = git_server::GitServer::start();
+    // `HARDPIN_BENCH_LATENCY_MS` delays every git answer, to see how much
+    // of a slow network the default concurrency hides.
+    let latency = std::env::var("HARDPIN_BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
+    let server = git_server::GitServer::with(git_server::Behaviour {
+        latency,
+        ..Default::default()
+    });
     let setup = Instant::now();
     build_repos(&server, &wanted);
     eprintln!(
@@ -77,24 +86,38 @@ fn main() {
     );
 
     let bin = env!("CARGO_BIN_EXE_hardpin");
+    let extra: Vec<String> = std::env::var("HARDPIN_BENCH_ARGS")
+        .map(|v| v.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    // The child is reaped by `wait4` in `wait_with_peak_rss`, not by std.
+    #[allow(clippy::zombie_processes)]
     let run = |args: &[&str]| {
         let start = Instant::now();
-        let out = Command::new(bin)
+        let mut child = Command::new(bin)
             .args(args)
+            .args(&extra)
             .arg(work.path())
             .env("GITHUB_SERVER_URL", &server.url)
             .env("HARDPIN_REGISTRY_MIRROR", format!("*={}", reg.url()))
             .env_remove("GITHUB_TOKEN")
             .env_remove("GH_TOKEN")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .output()
+            .spawn()
             .unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        (start.elapsed(), out.status.code(), report)
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
+        });
+        let (code, peak) = wait_with_peak_rss(child.id());
+        let report: serde_json::Value =
+            serde_json::from_slice(&reader.join().unwrap().unwrap()).unwrap_or_default();
+        (start.elapsed(), code, report, peak)
     };
     let cache = tempfile::tempdir().unwrap();
     let cache_arg = cache.path().to_str().unwrap();
-    let (cold, code, report) = run(&["fix", "--format", "json", "--cache-dir", cache_arg]);
+    let (cold, code, report, peak) = run(&["fix", "--format", "json", "--cache-dir", cache_arg]);
     let git_requests = server.requests().len();
     let s = &report["summary"];
     let scanned = s["files_scanned"].as_u64().unwrap_or(0);
@@ -131,6 +154,10 @@ fn main() {
         cold,
         scanned as f64 / cold.as_secs_f64()
     );
+    println!("peak memory (cold)   {:.1} MiB", peak as f64 / 1024.0);
+    if !latency.is_zero() {
+        println!("git latency added    {latency:?} per request");
+    }
     println!("exit code            {code:?}, {} errors", errors.len());
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for e in &errors {
@@ -140,6 +167,8 @@ fn main() {
         println!("  {n:4} × {k}");
     }
 
+    permission_coverage(&report);
+
     let (checked, odd) = check_lines(&corpus, work.path());
     println!("changed lines checked {checked}, not a pin: {}", odd.len());
     for o in odd.iter().take(10) {
@@ -148,7 +177,7 @@ fn main() {
 
     // Second run: everything is pinned, so nothing to change and (cached) no requests.
     let before = server.requests().len();
-    let (warm, _, again) = run(&[
+    let (warm, _, again, _) = run(&[
         "fix",
         "--check",
         "--format",
@@ -162,6 +191,71 @@ fn main() {
         again["summary"]["files_changed"],
         server.requests().len() - before
     );
+}
+
+/// Jobs without `permissions:` of their own: how many were decided, by which
+/// rule, how many were left on the default token, and the top reasons.
+fn permission_coverage(report: &serde_json::Value) {
+    let jobs: Vec<&serde_json::Value> = report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["permissions"].as_array().into_iter().flatten())
+        .filter(|j| j["status"] != "declared")
+        .collect();
+    let unknown: Vec<&&serde_json::Value> =
+        jobs.iter().filter(|j| j["status"] == "unknown").collect();
+    let decided = jobs.len() - unknown.len();
+    println!(
+        "permissions          {} jobs without a block: {decided} decided ({:.1}%), {} unknown",
+        jobs.len(),
+        100.0 * decided as f64 / jobs.len().max(1) as f64,
+        unknown.len()
+    );
+    let mut rules: BTreeMap<String, usize> = BTreeMap::new();
+    for j in jobs.iter().filter(|j| j["status"] != "unknown") {
+        let names: Vec<&str> = j["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+            .collect();
+        let key = if names.is_empty() {
+            "nothing to do".to_string()
+        } else {
+            names.join("+")
+        };
+        *rules.entry(key).or_default() += 1;
+    }
+    let inferred = jobs.iter().filter(|j| j["inferred"] == true).count();
+    println!("  decided by rule    {rules:?}, {inferred} inferred");
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    for j in &unknown {
+        for r in j["reasons"].as_array().into_iter().flatten() {
+            let r = r.as_str().unwrap_or_default();
+            // `step N (line L): why` → why, shortened.
+            let why = r.split_once("): ").map_or(r, |(_, w)| w);
+            *causes.entry(why.chars().take(100).collect()).or_default() += 1;
+        }
+    }
+    let mut top: Vec<(String, usize)> = causes.into_iter().collect();
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
+    for (why, n) in top.iter().take(12) {
+        println!("  {n:4} × {why}");
+    }
+}
+
+/// Wait for `pid` and return its exit code and peak resident memory (KiB),
+/// as the kernel counted it (`wait4`'s rusage), not sampled.
+fn wait_with_peak_rss(pid: u32) -> (Option<i32>, i64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; `wait4` fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, and both pointers are valid for the call.
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    let code =
+        (r == pid as libc::pid_t && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
+    (code, usage.ru_maxrss)
 }
 
 /// One template repository holds a commit per (repository, ref); every
