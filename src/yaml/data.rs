@@ -8,7 +8,7 @@
 use tree_sitter::Node;
 use yaml_rust2::parser::{Event, EventReceiver, Parser};
 
-use super::{YamlDoc, scalar};
+use super::{ScalarStyle, YamlDoc, scalar};
 pub use crate::verify::AllowedChanges;
 
 /// A parser-neutral view of YAML data: what both parsers are reduced to
@@ -17,9 +17,25 @@ pub use crate::verify::AllowedChanges;
 enum Data {
     Map(Vec<(String, Data)>),
     Seq(Vec<Data>),
-    Scalar(String),
+    /// A value, and whether it was plain: quoting makes `1` a string.
+    Scalar(String, bool),
     Alias(String),
+    /// A node with an anchor (an alias's value depends on where it is) or a
+    /// tag (which changes its type).
+    Marked(String, Box<Data>),
     Null,
+}
+
+/// `data` under its anchor and tag, if any.
+fn marked(anchor: Option<String>, tag: Option<String>, data: Data) -> Data {
+    let data = match tag {
+        Some(t) => Data::Marked(format!("!{t}"), Box::new(data)),
+        None => data,
+    };
+    match anchor {
+        Some(a) => Data::Marked(format!("&{a}"), Box::new(data)),
+        None => data,
+    }
 }
 
 /// Load every document with yaml-rust2's event parser into [`Data`].
@@ -47,16 +63,26 @@ struct Loader {
 }
 
 enum Open {
-    Seq(Vec<Data>),
-    Map(Vec<(String, Data)>, Option<String>),
+    Seq(Vec<Data>, Marks),
+    Map(Vec<(String, Data)>, Option<String>, Marks),
+}
+
+/// The anchor id and tag of a collection being read.
+type Marks = (Option<String>, Option<String>);
+
+fn marks(aid: usize, tag: Option<yaml_rust2::parser::Tag>) -> Marks {
+    (
+        (aid > 0).then(|| format!("#{aid}")),
+        tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+    )
 }
 
 impl Loader {
     fn insert(&mut self, node: Data) {
         match self.stack.last_mut() {
             None => self.docs.push(node),
-            Some(Open::Seq(items)) => items.push(node),
-            Some(Open::Map(pairs, key)) => match key.take() {
+            Some(Open::Seq(items, _)) => items.push(node),
+            Some(Open::Map(pairs, key, _)) => match key.take() {
                 None => *key = Some(key_text(&node)),
                 Some(k) => pairs.push((k, node)),
             },
@@ -70,13 +96,21 @@ impl EventReceiver for Loader {
             Event::DocumentStart => self.doc_start = self.docs.len(),
             Event::DocumentEnd if self.docs.len() == self.doc_start => self.docs.push(Data::Null),
             Event::Alias(id) => self.insert(Data::Alias(format!("#{id}"))),
-            // Tags and scalar styles are not compared: only the values.
-            Event::Scalar(value, ..) => self.insert(Data::Scalar(value)),
-            Event::SequenceStart(..) => self.stack.push(Open::Seq(Vec::new())),
-            Event::MappingStart(..) => self.stack.push(Open::Map(Vec::new(), None)),
+            Event::Scalar(value, style, aid, tag) => {
+                let (anchor, tag) = marks(aid, tag);
+                let plain = style == yaml_rust2::scanner::TScalarStyle::Plain;
+                self.insert(marked(anchor, tag, Data::Scalar(value, plain)));
+            }
+            Event::SequenceStart(aid, tag) => {
+                self.stack.push(Open::Seq(Vec::new(), marks(aid, tag)))
+            }
+            Event::MappingStart(aid, tag) => {
+                self.stack
+                    .push(Open::Map(Vec::new(), None, marks(aid, tag)));
+            }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Open::Seq(items)) => self.insert(Data::Seq(items)),
-                Some(Open::Map(pairs, _)) => self.insert(Data::Map(pairs)),
+                Some(Open::Seq(items, (a, t))) => self.insert(marked(a, t, Data::Seq(items))),
+                Some(Open::Map(pairs, _, (a, t))) => self.insert(marked(a, t, Data::Map(pairs))),
                 None => {}
             },
             _ => {}
@@ -122,17 +156,26 @@ fn compare(
 ) -> Result<(), String> {
     match (a, b) {
         (Data::Map(x), Data::Map(y)) => {
-            for (k, v) in x {
-                let Some((_, w)) = y.iter().find(|(k2, _)| k2 == k) else {
+            // Keys may repeat (later ones win in most loaders): the n-th
+            // `k` of one side is compared with the n-th `k` of the other.
+            let count = |m: &[(String, Data)], k: &str| m.iter().filter(|(k2, _)| k2 == k).count();
+            for (i, (k, v)) in x.iter().enumerate() {
+                let n = count(&x[..i], k);
+                let Some(w) = y.iter().filter(|(k2, _)| k2 == k).nth(n).map(|(_, w)| w) else {
                     return Err(format!("key `{k}` removed under {}", here(path)));
                 };
                 path.push(k.clone());
                 compare(v, w, path, allowed)?;
                 path.pop();
             }
-            for (k, _) in y.iter().filter(|(k, _)| !x.iter().any(|(k2, _)| k2 == k)) {
+            for (i, (k, _)) in y.iter().enumerate() {
+                if count(&y[..i], k) < count(x, k) {
+                    continue;
+                }
+                // A key new to this mapping, allowed only once.
                 path.push(k.clone());
-                let ok = allowed.added_keys.contains(path);
+                let ok =
+                    count(x, k) == 0 && count(&y[..i], k) == 0 && allowed.added_keys.contains(path);
                 path.pop();
                 if !ok {
                     return Err(format!("key `{k}` added under {}", here(path)));
@@ -140,6 +183,7 @@ fn compare(
             }
             Ok(())
         }
+        (Data::Marked(m, v), Data::Marked(n, w)) if m == n => compare(v, w, path, allowed),
         (Data::Seq(x), Data::Seq(y)) => {
             if x.len() != y.len() {
                 return Err(format!("sequence length changed at {}", here(path)));
@@ -152,7 +196,9 @@ fn compare(
             Ok(())
         }
         _ if a == b => Ok(()),
-        (Data::Scalar(x), Data::Scalar(y)) if allowed.scalars.contains(&(x.clone(), y.clone())) => {
+        (Data::Scalar(x, p), Data::Scalar(y, q))
+            if p == q && allowed.scalars.contains(&(x.clone(), y.clone())) =>
+        {
             Ok(())
         }
         _ => Err(format!("value changed at {}", here(path))),
@@ -207,20 +253,29 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
         ),
         "alias" => Data::Alias(doc.text_of(node).to_string()),
         "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => {
-            scalar(doc, node).map_or(Data::Null, |s| Data::Scalar(s.value))
+            scalar(doc, node).map_or(Data::Null, |s| {
+                Data::Scalar(s.value, s.style == ScalarStyle::Plain)
+            })
         }
         _ => {
             // document, block_node, flow_node: the content is the child that
-            // is not an anchor or a tag.
+            // is not an anchor or a tag, which mark it.
+            let mark = |kind: &str, sigil: char| {
+                children
+                    .iter()
+                    .find(|c| c.kind() == kind)
+                    .map(|c| doc.text_of(*c).trim_start_matches(sigil).to_string())
+            };
             let content: Vec<&Node<'_>> = children
                 .iter()
                 .filter(|c| !matches!(c.kind(), "anchor" | "tag"))
                 .collect();
-            match content.as_slice() {
+            let data = match content.as_slice() {
                 [] => Data::Null,
                 [one] => node_data(doc, **one),
                 many => Data::Seq(many.iter().map(|n| node_data(doc, **n)).collect()),
-            }
+            };
+            marked(mark("anchor", '&'), mark("tag", '!'), data)
         }
     }
 }
@@ -236,7 +291,7 @@ fn here(path: &[String]) -> String {
 /// A mapping key as text; a collection as a key (rare, legal) by its shape.
 fn key_text(k: &Data) -> String {
     match k {
-        Data::Scalar(s) => s.clone(),
+        Data::Scalar(s, _) => s.clone(),
         other => format!("{other:?}"),
     }
 }
@@ -309,7 +364,38 @@ mod tests {
             panic!("{docs:?}")
         };
         assert_eq!(top.len(), 12);
-        assert_eq!(top[11].1, Data::Seq(vec![Data::Alias("#11".into()); 9]));
+        assert!(matches!(&top[11].1, Data::Marked(a, inner)
+            if a == "&#12" && **inner == Data::Seq(vec![Data::Alias("#11".into()); 9])));
+    }
+
+    #[test]
+    fn duplicate_keys_types_and_anchors_are_seen() {
+        let none = allow(&[]);
+        for (a, b) in [
+            ("a: 1\n", "a: 1\na: 2\n"),
+            (
+                "steps:\n  - uses: a/b@v1\n",
+                "steps:\n  - uses: a/b@v1\n    uses: evil/x@v1\n",
+            ),
+            ("n: 1\n", "n: '1'\n"),
+            ("b: true\n", "b: \"true\"\n"),
+            ("n: 1\n", "n: !!str 1\n"),
+            ("x: &a 1\ny: 2\nz: *a\n", "x: 1\ny: &a 2\nz: *a\n"),
+        ] {
+            assert!(check(a, b, &none).is_err(), "{a:?} -> {b:?}");
+        }
+        // A file with a duplicate key is still itself.
+        assert!(check("a: 1\na: 2\n", "a: 1\na: 2\n", &none).is_ok());
+        let mut ok = AllowedChanges::default();
+        ok.added_keys.insert(vec!["permissions".into()]);
+        assert!(
+            check(
+                "jobs: {}\n",
+                "permissions: {}\npermissions: {}\njobs: {}\n",
+                &ok
+            )
+            .is_err()
+        );
     }
 
     #[test]
