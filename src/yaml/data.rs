@@ -225,15 +225,11 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
         "block_mapping" | "flow_mapping" => Data::Map(
             children
                 .iter()
-                .filter(|c| matches!(c.kind(), "block_mapping_pair" | "flow_pair"))
-                .map(|p| {
-                    let key = p.child_by_field_name("key").map_or_else(String::new, |k| {
-                        scalar(doc, k).map_or_else(|| doc.text_of(k).to_string(), |s| s.value)
-                    });
-                    let value = p
-                        .child_by_field_name("value")
-                        .map_or(Data::Null, |v| node_data(doc, v));
-                    (key, value)
+                .filter_map(|c| match c.kind() {
+                    "block_mapping_pair" | "flow_pair" => Some(pair_data(doc, *c)),
+                    // `{b}`: a key with a null value.
+                    "flow_node" => Some((key_string(doc, *c), Data::Null)),
+                    _ => None,
                 })
                 .collect(),
         ),
@@ -241,7 +237,10 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
             children
                 .iter()
                 .map(|c| {
-                    if c.kind() == "block_sequence_item" {
+                    if c.kind() == "flow_pair" {
+                        // `[b: 1]` is `[{b: 1}]`.
+                        Data::Map(vec![pair_data(doc, *c)])
+                    } else if c.kind() == "block_sequence_item" {
                         let mut c2 = c.walk();
                         let inner = c.named_children(&mut c2).find(|n| n.kind() != "comment");
                         inner.map_or(Data::Null, |n| node_data(doc, n))
@@ -252,11 +251,21 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
                 .collect(),
         ),
         "alias" => Data::Alias(doc.text_of(node).to_string()),
-        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" | "block_scalar" => {
-            scalar(doc, node).map_or(Data::Null, |s| {
-                Data::Scalar(s.value, s.style == ScalarStyle::Plain)
-            })
+        "block_scalar" => {
+            // hardpin reads the content only; the header's style, chomping
+            // and indentation indicators change the value too.
+            let header: String = doc
+                .text_of(node)
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '#')
+                .collect();
+            let value = scalar(doc, node).map_or(Data::Null, |s| Data::Scalar(s.value, false));
+            Data::Marked(header, Box::new(value))
         }
+        "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" => scalar(doc, node)
+            .map_or(Data::Null, |s| {
+                Data::Scalar(s.value, s.style == ScalarStyle::Plain)
+            }),
         _ => {
             // document, block_node, flow_node: the content is the child that
             // is not an anchor or a tag, which mark it.
@@ -278,6 +287,21 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
             marked(mark("anchor", '&'), mark("tag", '!'), data)
         }
     }
+}
+
+/// A mapping key as hardpin's routes read it.
+fn key_string(doc: &YamlDoc, k: Node<'_>) -> String {
+    scalar(doc, k).map_or_else(|| doc.text_of(k).to_string(), |s| s.value)
+}
+
+fn pair_data(doc: &YamlDoc, pair: Node<'_>) -> (String, Data) {
+    let key = pair
+        .child_by_field_name("key")
+        .map_or_else(String::new, |k| key_string(doc, k));
+    let value = pair
+        .child_by_field_name("value")
+        .map_or(Data::Null, |v| node_data(doc, v));
+    (key, value)
 }
 
 fn here(path: &[String]) -> String {

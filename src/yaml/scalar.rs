@@ -103,8 +103,34 @@ fn fold_lines(raw: &str) -> String {
     out
 }
 
+/// A backslash at the end of a line joins the next line to it, without the
+/// space folding would put there and without the next line's indentation.
+fn join_escaped_breaks(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('\r' | '\n') => {
+                chars.next_if_eq(&'\r');
+                chars.next_if_eq(&'\n');
+                while chars.next_if(|c| matches!(c, ' ' | '\t')).is_some() {}
+            }
+            Some(_) => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 fn unescape_double(raw: &str) -> String {
-    let folded = fold_lines(raw);
+    let folded = fold_lines(&join_escaped_breaks(raw));
     let mut out = String::with_capacity(folded.len());
     let mut chars = folded.chars();
     while let Some(c) = chars.next() {
@@ -118,6 +144,15 @@ fn unescape_double(raw: &str) -> String {
             Some('r') => out.push('\r'),
             Some('0') => out.push('\0'),
             Some(' ') => out.push(' '),
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('e') => out.push('\u{1b}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some('N') => out.push('\u{85}'),
+            Some('_') => out.push('\u{a0}'),
+            Some('L') => out.push('\u{2028}'),
+            Some('P') => out.push('\u{2029}'),
             Some(h @ ('x' | 'u' | 'U')) => {
                 let width = match h {
                     'x' => 2,
@@ -167,6 +202,17 @@ mod tests {
         let p = &pairs(&doc)[0];
         let s = scalar(&doc, p.value.unwrap()).unwrap();
         (s.style, s.value)
+    }
+
+    #[test]
+    fn double_quoted_escapes() {
+        assert_eq!(value_of("q: \"a\\\n  b\"\n").1, "ab");
+        assert_eq!(value_of("q: \"a\n  b\"\n").1, "a b");
+        assert_eq!(
+            value_of("q: \"\\e\\N\\L\\_\"\n").1,
+            "\u{1b}\u{85}\u{2028}\u{a0}"
+        );
+        assert_eq!(value_of("q: \"\\\\\"\n").1, "\\");
     }
 
     #[test]
