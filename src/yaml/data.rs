@@ -259,7 +259,13 @@ fn node_data(doc: &YamlDoc, node: Node<'_>) -> Data {
                 .chars()
                 .take_while(|c| !c.is_whitespace() && *c != '#')
                 .collect();
-            let value = scalar(doc, node).map_or(Data::Null, |s| Data::Scalar(s.value, false));
+            // An explicit indentation indicator makes indentation content,
+            // which hardpin's reading strips: compare the text itself.
+            let value = if header.chars().any(|c| c.is_ascii_digit()) {
+                Data::Scalar(doc.text_of(node).to_string(), false)
+            } else {
+                scalar(doc, node).map_or(Data::Null, |s| Data::Scalar(s.value, false))
+            };
             Data::Marked(header, Box::new(value))
         }
         "plain_scalar" | "single_quote_scalar" | "double_quote_scalar" => scalar(doc, node)

@@ -72,26 +72,9 @@ fn walk<'t>(doc: &'t YamlDoc, node: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec
         "block_mapping" | "flow_mapping" => {
             let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
             for child in children {
-                if !matches!(child.kind(), "block_mapping_pair" | "flow_pair") {
-                    continue;
+                if matches!(child.kind(), "block_mapping_pair" | "flow_pair") {
+                    walk_pair(doc, child, path, out);
                 }
-                let Some(key) = child.child_by_field_name("key") else {
-                    continue;
-                };
-                let name =
-                    scalar(doc, key).map_or_else(|| doc.text_of(key).to_string(), |s| s.value);
-                path.push(Seg::Key(name));
-                let value = child.child_by_field_name("value");
-                out.push(Pair {
-                    path: path.clone(),
-                    node: child,
-                    key,
-                    value,
-                });
-                if let Some(v) = value {
-                    walk(doc, v, path, out);
-                }
-                path.pop();
             }
         }
         "block_sequence" => {
@@ -116,7 +99,12 @@ fn walk<'t>(doc: &'t YamlDoc, node: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec
                 .collect();
             for (i, item) in items.into_iter().enumerate() {
                 path.push(Seg::Index(i));
-                walk(doc, item, path, out);
+                // `[k: v]` is `[{k: v}]`: a pair alone is a one-pair mapping.
+                if item.kind() == "flow_pair" {
+                    walk_pair(doc, item, path, out);
+                } else {
+                    walk(doc, item, path, out);
+                }
                 path.pop();
             }
         }
@@ -128,6 +116,26 @@ fn walk<'t>(doc: &'t YamlDoc, node: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec
             }
         }
     }
+}
+
+/// One mapping pair: recorded with its path, then its value walked.
+fn walk_pair<'t>(doc: &'t YamlDoc, pair: Node<'t>, path: &mut Vec<Seg>, out: &mut Vec<Pair<'t>>) {
+    let Some(key) = pair.child_by_field_name("key") else {
+        return;
+    };
+    let name = scalar(doc, key).map_or_else(|| doc.text_of(key).to_string(), |s| s.value);
+    path.push(Seg::Key(name));
+    let value = pair.child_by_field_name("value");
+    out.push(Pair {
+        path: path.clone(),
+        node: pair,
+        key,
+        value,
+    });
+    if let Some(v) = value {
+        walk(doc, v, path, out);
+    }
+    path.pop();
 }
 
 /// The content node under `node` (through `block_node`/`flow_node`, past
