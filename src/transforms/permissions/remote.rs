@@ -106,9 +106,16 @@ fn remote_uses(doc: &YamlDoc) -> Vec<(ActionRef, bool)> {
             push(get(doc, step, "uses"), false);
         }
     }
+    // A workflow or job that declares its permissions is left as it is:
+    // what it calls need not be read.
+    if get(doc, root, "permissions").is_some() {
+        return found;
+    }
     if let Some(jobs) = get(doc, root, "jobs") {
         for (_, _, job) in entries(doc, jobs) {
-            let Some(job) = job else { continue };
+            let Some(job) = job.filter(|j| get(doc, *j, "permissions").is_none()) else {
+                continue;
+            };
             push(get(doc, job, "uses"), true);
             if let Some(steps) = get(doc, job, "steps") {
                 for step in items(steps) {
