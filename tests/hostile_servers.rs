@@ -304,19 +304,6 @@ fn cached_listings_are_keyed_by_server_and_checked_on_load() {
     assert!(!read_wf(&dir).contains("@main"));
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn proxies_never_see_loopback_requests_or_the_token() {
     let proxy = Hostile::start(|_, _| Act::Answer("502 Bad Gateway", Vec::new(), Vec::new()));

@@ -85,7 +85,8 @@ pub fn read_tree(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+/// Every file below `dir`.
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

@@ -72,16 +72,7 @@ pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String
     if !revs.iter().any(|r| r.branches.contains(&"main")) {
         git(w, &["branch", "-f", "main"]);
     }
-    git(
-        w,
-        &[
-            "push",
-            "-q",
-            bare.to_str().unwrap(),
-            "refs/heads/*:refs/heads/*",
-            "refs/tags/*:refs/tags/*",
-        ],
-    );
+    push_all(w, &bare);
     git(&bare, &["branch", "-D", "scratch"]);
     ids
 }
@@ -111,8 +102,14 @@ pub fn make_repo_with_files(
     for t in tags {
         git(w, &["tag", t]);
     }
+    push_all(w, &bare);
+    git(w, &["rev-parse", "HEAD"])
+}
+
+/// Push every branch and tag of `work` to the bare repository.
+fn push_all(work: &Path, bare: &Path) {
     git(
-        w,
+        work,
         &[
             "push",
             "-q",
@@ -121,5 +118,4 @@ pub fn make_repo_with_files(
             "refs/tags/*:refs/tags/*",
         ],
     );
-    git(w, &["rev-parse", "HEAD"])
 }
