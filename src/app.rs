@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::cli::{ColorChoice, FixArgs, Format, OutputArgs, ResolveArgs, SelectArgs};
 use crate::discover::{DiscoverError, discover};
-use crate::pipeline::{collect_needs, fix_all, load_all};
+use crate::pipeline::{collect_all, fix_targets};
 use crate::report::{
     FileReport, Finding, Severity, Summary, format_finding, print_diff, unified_diff,
 };
@@ -192,14 +192,13 @@ impl Resolvers {
     pub fn resolve_all(
         &self,
         needs: &Needs,
-        files: &[crate::source::SourceFile],
         transforms: &[Box<dyn crate::transforms::Transform>],
     ) -> Result<Resolved, SetupError> {
         let mut resolved = self.resolve(needs)?;
         for _ in 0..MAX_ROUNDS {
             let mut more = Needs::default();
             for t in transforms {
-                t.more_needs(files, &resolved, &mut more);
+                t.more_needs(needs, &resolved, &mut more);
             }
             more.retain_unresolved(&resolved);
             if more.is_empty() {
@@ -254,17 +253,17 @@ pub fn run_transforms(
     let transforms = select(mode, &sel.only, &sel.skip, Arc::new(kb), major)?;
     let resolvers = Resolvers::from_args(resolve)?;
     let (targets, discover_errors) = discover(paths);
-    let (files, mut reports) = load_all(targets);
-    let needs = collect_needs(&files, &transforms);
-    let resolved = resolvers.resolve_all(&needs, &files, &transforms)?;
-    reports.extend(fix_all(&files, &transforms, &resolved));
+    let (needs, loaded, mut reports) = collect_all(targets, &transforms);
+    let resolved = resolvers.resolve_all(&needs, &transforms)?;
+    let roots = loaded
+        .iter()
+        .map(|t| (t.path.clone(), t.root.clone()))
+        .collect();
+    reports.extend(fix_targets(loaded, &transforms, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Run {
         reports,
-        roots: files
-            .iter()
-            .map(|f| (f.path().clone(), f.target.root.clone()))
-            .collect(),
+        roots,
         discover_errors,
         requests: resolvers.request_count(),
     })

@@ -1,6 +1,11 @@
 //! The one-way pipeline: load → collect needs → resolve all at once → edits →
 //! apply → verify. Nothing here writes files; callers decide what to do with
 //! the verified result.
+//!
+//! Files are parsed twice: once to collect what must be resolved, once to
+//! fix them. A parsed tree is many times the size of its text, so holding
+//! every file's tree across resolution would make memory grow with the
+//! number of files; parsing again costs a little time and keeps it flat.
 
 use rayon::prelude::*;
 
@@ -15,6 +20,26 @@ use crate::yaml::data::check_changes;
 /// The hint on every error that means hardpin itself went wrong.
 pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
 
+/// A load failure as a report.
+fn load_failure(path: std::path::PathBuf, e: &crate::source::LoadError) -> FileReport {
+    FileReport {
+        findings: vec![Finding {
+            path: path.clone(),
+            line: e.line(),
+            column: e.column(),
+            severity: e.severity(),
+            transform: "parse",
+            message: e.to_string(),
+            hint: Some(e.hint().into()),
+        }],
+        path,
+        original: String::new(),
+        fixed: None,
+        changes: Vec::new(),
+        permissions: Vec::new(),
+    }
+}
+
 /// Load every target (in parallel: parsing is most of a warm run's time);
 /// files that cannot be loaded become reports with an error.
 pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
@@ -27,22 +52,7 @@ pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
     for (path, result) in loaded {
         match result {
             Ok(f) => files.push(f),
-            Err(e) => failed.push(FileReport {
-                findings: vec![Finding {
-                    path: path.clone(),
-                    line: e.line(),
-                    column: e.column(),
-                    severity: e.severity(),
-                    transform: "parse",
-                    message: e.to_string(),
-                    hint: Some(e.hint().into()),
-                }],
-                path,
-                original: String::new(),
-                fixed: None,
-                changes: Vec::new(),
-                permissions: Vec::new(),
-            }),
+            Err(e) => failed.push(load_failure(path, &e)),
         }
     }
     (files, failed)
@@ -59,15 +69,56 @@ pub fn collect_needs(files: &[SourceFile], transforms: &[Box<dyn Transform>]) ->
     needs
 }
 
-/// [`fix_file`] for every file, in parallel, in the order given.
-pub fn fix_all(
-    files: &[SourceFile],
+/// The first pass: load each target, record what the transforms need, and
+/// let the file go. Returns the needs, the targets that loaded, and reports
+/// for those that did not.
+pub fn collect_all(
+    targets: Vec<Target>,
+    transforms: &[Box<dyn Transform>],
+) -> (Needs, Vec<Target>, Vec<FileReport>) {
+    let results: Vec<Result<(Needs, Target), Box<FileReport>>> = targets
+        .into_par_iter()
+        .map(|t| {
+            let path = t.path.clone();
+            let file = SourceFile::load(t).map_err(|e| Box::new(load_failure(path, &e)))?;
+            let mut needs = Needs::default();
+            for tr in transforms {
+                tr.collect(&file, &mut needs);
+            }
+            Ok((needs, file.target))
+        })
+        .collect();
+    let mut needs = Needs::default();
+    let mut loaded = Vec::new();
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok((n, t)) => {
+                needs.merge(n);
+                loaded.push(t);
+            }
+            Err(report) => failed.push(*report),
+        }
+    }
+    (needs, loaded, failed)
+}
+
+/// The second pass: load each target again and fix it, in parallel, holding
+/// only the files being worked on.
+pub fn fix_targets(
+    targets: Vec<Target>,
     transforms: &[Box<dyn Transform>],
     resolved: &Resolved,
 ) -> Vec<FileReport> {
-    files
-        .par_iter()
-        .map(|f| fix_file(f, transforms, resolved))
+    targets
+        .into_par_iter()
+        .map(|t| {
+            let path = t.path.clone();
+            match SourceFile::load(t) {
+                Ok(file) => fix_file(&file, transforms, resolved),
+                Err(e) => load_failure(path, &e),
+            }
+        })
         .collect()
 }
 
@@ -86,27 +137,28 @@ pub fn fix_file(
         all.allowed.merge(o.allowed);
         all.jobs.extend(o.jobs);
     }
-    let original = file.text().to_string();
     let mut report = FileReport {
         path: file.path().clone(),
         fixed: None,
         changes: Vec::new(),
         findings: std::mem::take(&mut all.findings),
         permissions: std::mem::take(&mut all.jobs),
-        original,
+        // Kept only for files that change (for their diff).
+        original: String::new(),
     };
     if all.edits.is_empty() {
         report.findings.sort();
         return report;
     }
-    match apply_edits(&report.original, &all.edits)
+    match apply_edits(file.text(), &all.edits)
         .map_err(|e| e.to_string())
         .and_then(|new| {
             verify(file, &new, &all)?;
             Ok(new)
         }) {
         Ok(new) => {
-            if new != report.original {
+            if new != file.text() {
+                report.original = file.text().to_string();
                 report.fixed = Some(new);
                 report.changes = std::mem::take(&mut all.changes);
             }

@@ -44,6 +44,7 @@ pub struct Change {
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: PathBuf,
+    /// The text before the fix, when it was fixed (empty otherwise).
     #[serde(skip)]
     pub original: String,
     /// The fixed text, when anything changed and every check passed.

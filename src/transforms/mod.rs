@@ -14,7 +14,7 @@ use permissions::kb::Kb;
 
 use crate::edit::Edit;
 use crate::image::ImageRef;
-use crate::refs::RepoId;
+use crate::refs::{ActionRef, RepoId};
 use crate::report::{Change, Finding, Severity};
 use crate::resolve::RefListing;
 use crate::resolve::actions::Listings;
@@ -31,11 +31,22 @@ pub struct Needs {
     pub images: BTreeMap<String, ImageRef>,
     /// Files of other repositories (remote actions, reusable workflows).
     pub files: BTreeSet<RemoteFile>,
+    /// Remote actions (`false`) and reusable workflows (`true`) that only
+    /// their files can explain: what later rounds fetch.
+    pub remote_uses: BTreeSet<(ActionRef, bool)>,
 }
 
 impl Needs {
     pub fn is_empty(&self) -> bool {
         self.repos.is_empty() && self.images.is_empty() && self.files.is_empty()
+    }
+
+    /// Add what another file needs.
+    pub fn merge(&mut self, other: Needs) {
+        self.repos.extend(other.repos);
+        self.images.extend(other.images);
+        self.files.extend(other.files);
+        self.remote_uses.extend(other.remote_uses);
     }
 
     /// Drop what `resolved` already answers.
@@ -161,8 +172,9 @@ pub trait Transform: Send + Sync {
     /// Record the references this file needs resolved.
     fn collect(&self, file: &SourceFile, needs: &mut Needs);
     /// What must be fetched next, now that `resolved` is known (files that
-    /// the answers point to). Called in rounds until nothing new is needed.
-    fn more_needs(&self, _files: &[SourceFile], _resolved: &Resolved, _needs: &mut Needs) {}
+    /// the answers point to), from what `collect` recorded in `needs`.
+    /// Called in rounds until nothing new is needed.
+    fn more_needs(&self, _needs: &Needs, _resolved: &Resolved, _more: &mut Needs) {}
     /// Turn resolved references into edits.
     fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome;
 }

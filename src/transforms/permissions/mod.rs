@@ -88,15 +88,16 @@ impl Transform for Permissions {
         NAME
     }
 
-    fn collect(&self, _file: &SourceFile, _needs: &mut Needs) {}
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        if let (FileKind::Workflow, Some(doc)) = (file.target.kind, file.yaml()) {
+            needs
+                .remote_uses
+                .extend(remote::unexplained_uses(doc, &self.kb));
+        }
+    }
 
-    fn more_needs(&self, files: &[SourceFile], resolved: &Resolved, needs: &mut Needs) {
-        let workflows: Vec<&YamlDoc> = files
-            .iter()
-            .filter(|f| f.target.kind == FileKind::Workflow)
-            .filter_map(SourceFile::yaml)
-            .collect();
-        remote::more_needs(&workflows, &self.kb, resolved, needs);
+    fn more_needs(&self, needs: &Needs, resolved: &Resolved, more: &mut Needs) {
+        remote::more_needs(&needs.remote_uses, &self.kb, resolved, more);
     }
 
     fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {

@@ -5,6 +5,7 @@
 //! Fetching happens in rounds: a composite action or reusable workflow read
 //! in one round may call others, which the next round fetches.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::refs::{ActionRef, UsesTarget, classify, is_full_sha};
@@ -127,31 +128,40 @@ fn remote_uses(doc: &YamlDoc) -> Vec<(ActionRef, bool)> {
     found
 }
 
-/// What the next round must fetch for `docs` (the workflows being fixed)
-/// and the files fetched so far: listings of repositories not yet listed,
-/// and files of remote actions and workflows the knowledge base does not
-/// know.
-pub fn more_needs(docs: &[&YamlDoc], kb: &Kb, resolved: &Resolved, needs: &mut Needs) {
-    let fetched: Vec<YamlDoc> = resolved
+/// The remote `uses:` of a workflow or fetched file that the knowledge base
+/// does not explain: only their files can.
+pub fn unexplained_uses(doc: &YamlDoc, kb: &Kb) -> Vec<(ActionRef, bool)> {
+    remote_uses(doc)
+        .into_iter()
+        .filter(|(a, _)| kb.action_at(&a.name(), None).is_empty())
+        .collect()
+}
+
+/// What the next round must fetch for `uses` (collected from the workflows
+/// being fixed) and for the files fetched so far: listings of repositories
+/// not yet listed, and the files themselves.
+pub fn more_needs(
+    uses: &BTreeSet<(ActionRef, bool)>,
+    kb: &Kb,
+    resolved: &Resolved,
+    needs: &mut Needs,
+) {
+    let fetched: Vec<(ActionRef, bool)> = resolved
         .files
         .values()
         .filter_map(|r| r.as_ref().ok())
         .filter_map(|text| YamlDoc::parse(text.to_string()).ok())
+        .flat_map(|doc| unexplained_uses(&doc, kb))
         .collect();
-    for doc in docs.iter().copied().chain(&fetched) {
-        for (action, workflow_call) in remote_uses(doc) {
-            if !kb.action_at(&action.name(), None).is_empty() {
-                continue;
+    for (action, workflow_call) in uses.iter().chain(&fetched) {
+        match wanted(action, *workflow_call, resolved) {
+            Wanted::Listing => {
+                needs.repos.insert(action.repo.clone());
             }
-            match wanted(&action, workflow_call, resolved) {
-                Wanted::Listing => {
-                    needs.repos.insert(action.repo.clone());
-                }
-                Wanted::File(f) if !resolved.files.contains_key(&f.key()) => {
-                    needs.files.insert(f);
-                }
-                Wanted::File(_) | Wanted::Failed(_) => {}
+            Wanted::File(f) if !resolved.files.contains_key(&f.key()) => {
+                needs.files.insert(f);
             }
+            Wanted::File(_) | Wanted::Failed(_) => {}
         }
     }
 }
