@@ -89,8 +89,6 @@ fn main() {
     let extra: Vec<String> = std::env::var("HARDPIN_BENCH_ARGS")
         .map(|v| v.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
-    // The child is reaped by `wait4` in `wait_with_peak_rss`, not by std.
-    #[allow(clippy::zombie_processes)]
     let run = |args: &[&str]| {
         let start = Instant::now();
         let mut child = Command::new(bin)
@@ -110,7 +108,7 @@ fn main() {
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
         });
-        let (code, peak) = wait_with_peak_rss(child.id());
+        let (code, peak) = wait_with_peak_rss(child);
         let report: serde_json::Value =
             serde_json::from_slice(&reader.join().unwrap().unwrap()).unwrap_or_default();
         (start.elapsed(), code, report, peak)
@@ -245,17 +243,30 @@ fn permission_coverage(report: &serde_json::Value) {
     }
 }
 
-/// Wait for `pid` and return its exit code and peak resident memory (KiB),
-/// as the kernel counted it (`wait4`'s rusage), not sampled.
-fn wait_with_peak_rss(pid: u32) -> (Option<i32>, i64) {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; `wait4` fills it in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child, and both pointers are valid for the call.
-    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    let code =
-        (r == pid as libc::pid_t && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status));
-    (code, usage.ru_maxrss)
+/// Wait for `child` and return its exit code and peak resident memory
+/// (KiB). The kernel's `VmHWM` is read while it runs: unlike `wait4`'s
+/// rusage, it starts afresh at `exec`, so it does not count the memory of
+/// this process, which the child shared until then.
+fn wait_with_peak_rss(mut child: std::process::Child) -> (Option<i32>, i64) {
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let seen = peak.clone();
+    let poll = std::thread::spawn(move || {
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            else {
+                break; // exited: a zombie has no memory lines
+            };
+            seen.store(kib, std::sync::atomic::Ordering::Relaxed);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    });
+    let code = child.wait().ok().and_then(|s| s.code());
+    let _ = poll.join();
+    (code, peak.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// One template repository holds a commit per (repository, ref); every

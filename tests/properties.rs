@@ -1014,10 +1014,10 @@ fn check_dockerfile_edit(
     let (a, b) = (at.0.index(seed.len() + 1), at.1.index(seed.len() + 1));
     let range = floor_char(seed, a.min(b))..floor_char(seed, a.max(b));
     let edited = apply_edits(seed, &[Edit::replace(range, text)]).unwrap();
-    if let Ok(after) = dockerfile::parse(edited) {
-        if check_dockerfile(&before, &after, &AllowedChanges::default()).is_ok() {
-            prop_assert_eq!(&before.text, &after.text);
-        }
+    if let Ok(after) = dockerfile::parse(edited)
+        && check_dockerfile(&before, &after, &AllowedChanges::default()).is_ok()
+    {
+        prop_assert_eq!(&before.text, &after.text);
     }
     let images = image_words(&before);
     let (range, old) = images[pick.index(images.len())].clone();
