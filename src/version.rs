@@ -44,8 +44,18 @@ pub fn cmp_versions(a: &TagVersion, b: &TagVersion) -> Ordering {
         .then_with(|| match (&a.pre, &b.pre) {
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
-            (x, y) => x.cmp(y),
+            (Some(x), Some(y)) => cmp_pre(x, y),
+            (None, None) => Ordering::Equal,
         })
+}
+
+/// Pre-releases in SemVer's order (`rc.9` < `rc.10`, numbers below words),
+/// as text where one is not a SemVer pre-release.
+fn cmp_pre(a: &str, b: &str) -> Ordering {
+    match (semver::Prerelease::new(a), semver::Prerelease::new(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
 }
 
 /// Of `candidates` (tags on the same commit as `requested`), the most specific
@@ -107,6 +117,28 @@ mod tests {
         );
         assert_eq!(most_specific("main", &["v1.1.0", "v1.0.9"]), "v1.1.0");
         assert_eq!(most_specific("stable", &["stable", "latest"]), "stable");
+    }
+
+    #[test]
+    fn pre_releases_in_semver_order() {
+        let v = |t: &str| TagVersion::parse(t).unwrap();
+        assert_eq!(
+            cmp_versions(&v("1.0.0-rc.9"), &v("1.0.0-rc.10")),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_versions(&v("1.0.0-alpha"), &v("1.0.0-alpha.1")),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_versions(&v("1.0.0-1"), &v("1.0.0-alpha")),
+            Ordering::Less
+        );
+        assert_eq!(cmp_versions(&v("1.0.0-rc.10"), &v("1.0.0")), Ordering::Less);
+        assert_eq!(
+            most_specific("v2", &["v2", "v2.0.0-rc.9", "v2.0.0-rc.10"]),
+            "v2.0.0-rc.10"
+        );
     }
 
     #[test]
