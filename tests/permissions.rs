@@ -286,3 +286,32 @@ fn image_tags_from_an_expression_may_be_pushed_to_ghcr() {
     let eff = effective(&std::fs::read_to_string(&wf).unwrap());
     assert!(eff["image"].contains("packages: write"), "{eff:?}");
 }
+
+#[test]
+fn local_files_outside_the_tree_are_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("action.yml"),
+        "runs:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows/a.yml");
+    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/actions")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".github/actions/x")).unwrap();
+    std::fs::write(
+        &wf,
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/x\n",
+    )
+    .unwrap();
+    fix(dir.path(), &[])
+        .code(0)
+        .stderr(predicate::str::contains(
+            "local action `./.github/actions/x` has no action.yml inside the repository",
+        ));
+    assert_eq!(
+        effective(&std::fs::read_to_string(&wf).unwrap())["a"],
+        "default"
+    );
+}

@@ -23,12 +23,21 @@ pub trait LocalFiles: Sync {
     fn read(&self, path: &Path) -> Option<String>;
 }
 
-/// The real file system.
-pub struct Disk;
+/// The real file system below `root`, under the rules for the files hardpin
+/// fixes: a path that leads out of the tree (through `..` or a symbolic
+/// link) or a file over the size limit reads as missing.
+pub struct Disk {
+    pub root: PathBuf,
+}
 
 impl LocalFiles for Disk {
     fn read(&self, path: &Path) -> Option<String> {
-        std::fs::read_to_string(path).ok()
+        let target = std::fs::canonicalize(path).ok()?;
+        let root = std::fs::canonicalize(&self.root).ok()?;
+        let small = std::fs::metadata(&target).ok()?.len() <= crate::source::MAX_FILE;
+        (target.starts_with(&root) && small)
+            .then(|| std::fs::read_to_string(&target).ok())
+            .flatten()
     }
 }
 
@@ -390,7 +399,7 @@ fn step_action(
             let (path, text) = ["action.yml", "action.yaml"]
                 .iter()
                 .find_map(|f| cx.files.read(&dir.join(f)).map(|t| (dir.join(f), t)))
-                .ok_or_else(|| format!("local action `{value}` has no action.yml"))?;
+                .ok_or_else(|| format!("local action `{value}` has no action.yml inside the repository (or it is over the size limit)"))?;
             let label = format!("local action `{value}`");
             action_metadata(path, &text, &label, with, env, token_passed, cx)
         }

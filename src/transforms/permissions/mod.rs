@@ -118,9 +118,12 @@ impl Transform for Permissions {
             }
             return out;
         }
+        let disk = Disk {
+            root: file.target.root.clone(),
+        };
         let mut cx = Context {
             kb: &self.kb,
-            files: &Disk,
+            files: &disk,
             remote: resolved,
             repo_root: repo_root(file.path(), &file.target.root),
             stack: vec![file.path().clone()],
