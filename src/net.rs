@@ -4,12 +4,19 @@ use reqwest::Url;
 
 /// Is the URL's host a loopback address (where plain http is acceptable)?
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url.host_str().is_some_and(is_loopback_host)
+}
+
+/// Is `host` (`name`, `name:port`, `[v6]:port`) a loopback address?
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host
+        .rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h);
+    let h = h.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `text` with the userinfo of every URL in it (`https://bob:secret@host`)
@@ -65,7 +72,20 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{is_loopback, is_loopback_host, redact_url};
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("127.0.0.1:5000"));
+        assert!(is_loopback_host("localhost"));
+        assert!(is_loopback_host("[::1]:5000"));
+        assert!(!is_loopback_host("registry.example.com:5000"));
+        assert!(!is_loopback_host("127.0.0.1.example.com"));
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(is_loopback(&url("http://[::1]:9/x")));
+        assert!(is_loopback(&url("http://127.0.0.2/")));
+        assert!(!is_loopback(&url("http://localhost.evil.example/")));
+    }
 
     #[test]
     fn userinfo_is_redacted() {

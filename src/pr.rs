@@ -29,6 +29,15 @@ pub fn pr(args: &PrArgs) -> ExitCode {
     }
 }
 
+/// The pull request's URL: on stdout, unless stdout carries the JSON report.
+fn say(args: &PrArgs, line: &str) {
+    if args.output.format == crate::cli::Format::Json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
 fn setting(flag: Option<&str>, env: &str, default: &str) -> String {
     flag.map(str::to_string)
         .or_else(|| std::env::var(env).ok())
@@ -175,8 +184,9 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         .build()?;
     let timeout = Duration::from_secs(args.resolve.timeout);
     match runtime.block_on(open_or_update(&api_base, &token, timeout, &spec))? {
-        Opened::Created(url) => println!("created {}", redact_url(&url)),
-        Opened::Updated(url) => println!("updated {}", redact_url(&url)),
+        // With `--format json`, stdout holds the report alone.
+        Opened::Created(url) => say(args, &format!("created {}", redact_url(&url))),
+        Opened::Updated(url) => say(args, &format!("updated {}", redact_url(&url))),
     }
     Ok(code)
 }

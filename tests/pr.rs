@@ -752,3 +752,21 @@ async fn a_commit_landing_during_the_push_is_not_overwritten() {
     assert_eq!(remote_branch(&s), theirs, "the new commit was dropped");
     assert!(api.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_is_the_report_alone() {
+    let s = setup(WORKFLOW);
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &["--format", "json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(report["summary"]["files_changed"].as_u64() >= Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("created https://github.example/octo/app/pull/1")
+    );
+}

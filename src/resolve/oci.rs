@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::docker_config::DockerCredentials;
 use super::http::{Fetched, HttpClient, HttpError};
 use crate::image::{DOCKER_HUB, ImageRef};
+use crate::net::is_loopback_host;
 
 /// Every manifest type a tag can name: index and list first.
 pub const MANIFEST_TYPES: &[&str] = &[
@@ -92,17 +93,6 @@ pub struct RegistryClient {
     config: RegistryConfig,
     /// Bearer tokens by (registry, repository).
     tokens: Mutex<HashMap<(String, String), String>>,
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    let h = host
-        .rsplit_once(':')
-        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(host, |(h, _)| h);
-    let h = h.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl RegistryClient {
@@ -420,14 +410,6 @@ mod tests {
         assert_eq!(p["realm"], "https://auth.docker.io/token");
         assert_eq!(p["service"], "registry.docker.io");
         assert_eq!(p["scope"], "repository:library/node:pull");
-    }
-
-    #[test]
-    fn loopback_hosts() {
-        assert!(is_loopback_host("127.0.0.1:5000"));
-        assert!(is_loopback_host("localhost"));
-        assert!(is_loopback_host("[::1]:5000"));
-        assert!(!is_loopback_host("registry.example.com:5000"));
     }
 
     #[test]
