@@ -385,8 +385,21 @@ pub fn parse_challenge(h: &str) -> (String, BTreeMap<String, String>) {
         };
         let k = k.trim().trim_start_matches(',').trim().to_ascii_lowercase();
         let (v, next) = if let Some(q) = after.strip_prefix('"') {
-            let end = q.find('"').unwrap_or(q.len());
-            (q[..end].to_string(), q.get(end + 1..).unwrap_or(""))
+            // A quoted string (RFC 9110): `\` escapes the next character.
+            let mut value = String::new();
+            let mut chars = q.char_indices();
+            let mut end = q.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = i;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            (value, q.get(end + 1..).unwrap_or(""))
         } else {
             let end = after.find(',').unwrap_or(after.len());
             (after[..end].trim().to_string(), &after[end..])
@@ -400,6 +413,16 @@ pub fn parse_challenge(h: &str) -> (String, BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_may_hold_escaped_quotes() {
+        let (_, p) = parse_challenge(
+            r#"Bearer realm="https://a.example/token?x=\"y\"",service="s\\1",scope="r""#,
+        );
+        assert_eq!(p["realm"], r#"https://a.example/token?x="y""#);
+        assert_eq!(p["service"], r"s\1");
+        assert_eq!(p["scope"], "r");
+    }
 
     #[test]
     fn parses_bearer_challenge() {

@@ -27,10 +27,6 @@ pub fn indent_unit(jobs_pair: Node<'_>, first_job_pair: Option<Node<'_>>) -> usi
         .unwrap_or(2)
 }
 
-fn in_flow(node: Node<'_>) -> bool {
-    node.parent().is_some_and(|p| p.kind() == "flow_mapping")
-}
-
 /// The byte offset where a block inserted before `pair` begins: the start of
 /// its line, or of the comment lines directly above it at the same indentation.
 fn line_start_before(text: &str, pair: Node<'_>) -> Option<usize> {
@@ -73,7 +69,7 @@ pub fn insert_block(
     top_level: bool,
 ) -> Option<Edit> {
     let text = &doc.text;
-    if in_flow(pair) {
+    if crate::yaml::in_flow(pair) {
         let body: Vec<String> = scopes
             .0
             .iter()
