@@ -1,8 +1,9 @@
 //! hardpin: a codemod that hardens CI/CD pipelines.
 //!
-//! The library holds everything but argument parsing: the edit engine
-//! ([`edit`], [`yaml`]), reference parsing ([`refs`]), resolution
-//! ([`resolve`]), the transforms, and the pipeline that ties them together.
+//! The library holds the whole tool, so tests and the benchmark can drive
+//! it: the edit engine ([`edit`], [`yaml`]), reference parsing ([`refs`]),
+//! resolution ([`resolve`]), the transforms, the pipeline that ties them
+//! together, and the command-line definitions ([`cli`]) that `main` parses.
 #![forbid(unsafe_code)]
 
 pub mod app;

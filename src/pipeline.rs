@@ -193,3 +193,56 @@ fn verify(file: &SourceFile, after: &str, outcome: &Outcome) -> Result<(), Strin
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::FileKind;
+    use crate::edit::Edit;
+    use crate::transforms::Needs;
+
+    /// A transform with a bug: it renames a key it was never allowed to touch.
+    struct Rogue;
+
+    impl Transform for Rogue {
+        fn name(&self) -> &'static str {
+            "rogue"
+        }
+
+        fn collect(&self, _file: &SourceFile, _needs: &mut Needs) {}
+
+        fn apply(&self, file: &SourceFile, _resolved: &Resolved) -> Outcome {
+            let at = file.text().find("runs-on").expect("the fixture has it");
+            Outcome {
+                edits: vec![Edit::replace(at..at + 7, "run-on")],
+                ..Outcome::default()
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_verification_leaves_the_file_untouched_and_says_it_is_a_bug() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ci.yml");
+        let text = "on: push\njobs:\n  a:\n    runs-on: x\n";
+        std::fs::write(&path, text).unwrap();
+        let file = SourceFile::load(Target {
+            path: path.clone(),
+            kind: FileKind::Workflow,
+            root: dir.path().to_path_buf(),
+        })
+        .unwrap();
+        let transforms: Vec<Box<dyn Transform>> = vec![Box::new(Rogue)];
+        let report = fix_file(&file, &transforms, &Resolved::default());
+        assert!(report.fixed.is_none());
+        let f = &report.findings[0];
+        assert_eq!((f.severity, f.transform), (Severity::Error, "verify"));
+        assert!(
+            f.message.contains("the edited file failed verification"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.hint.as_deref(), Some(BUG_HINT));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+}

@@ -24,14 +24,20 @@ pub fn hardpin(server_url: &str) -> assert_cmd::Command {
 /// through another program (`prlimit`).
 pub fn clean_env(cmd: &mut assert_cmd::Command, server_url: &str) {
     for (k, _) in std::env::vars() {
+        let proxy = k.to_ascii_lowercase().ends_with("_proxy");
         if k.starts_with("GITHUB_")
             || k.starts_with("GH_")
-            || k == "NO_COLOR"
+            || k.starts_with("HARDPIN_")
             || k.starts_with("DOCKER_")
+            || proxy
+            || matches!(k.as_str(), "NO_COLOR" | "CI")
         {
             cmd.env_remove(k);
         }
     }
+    // The user's cache folder is never read or written: a test that gives
+    // no --cache-dir gets a cache that cannot be written, so none.
+    cmd.env("XDG_CACHE_HOME", "/nonexistent/cache");
     cmd.env("GITHUB_SERVER_URL", server_url);
     // No test may reach a public registry: unless a test names its own
     // registry, every image request goes to a closed loopback port.
