@@ -70,7 +70,7 @@ fn main() {
     let kb = std::sync::Arc::new(hardpin::transforms::permissions::kb::Kb::load(None).unwrap());
     let all: Vec<_> = registry(kb, false)
         .into_iter()
-        .filter(|(_, fixes)| *fixes)
+        .filter(|(_, phase)| *phase == hardpin::transforms::Phase::Fix)
         .map(|(t, _)| t)
         .collect();
     let needs = collect_needs(&files, &all);

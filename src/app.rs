@@ -55,6 +55,34 @@ pub enum SetupError {
     Runtime(#[from] std::io::Error),
 }
 
+impl SetupError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SetupError::Transform(_) => "see `hardpin --help` for the transforms' names",
+            SetupError::Kb(_) => {
+                "fix the knowledge-base file; its format is in transforms/permissions/README.md"
+            }
+            SetupError::Url { .. } => "give an http(s) URL with a host and no credentials",
+            SetupError::Http(_) | SetupError::Runtime(_) => {
+                "this machine could not start what hardpin needs; run again"
+            }
+            SetupError::DockerConfig(_) => {
+                "fix Docker's config.json, or point DOCKER_CONFIG elsewhere"
+            }
+        }
+    }
+
+    /// Print the error the way every error of hardpin is printed.
+    pub fn report(&self) {
+        eprintln!(
+            "error[setup]: {}\n  help: {}",
+            crate::printable::escape(&self.to_string()),
+            self.hint()
+        );
+    }
+}
+
 /// The GitHub token from the environment (`GITHUB_TOKEN`, then `GH_TOKEN`).
 pub fn github_token() -> Option<Secret> {
     ["GITHUB_TOKEN", "GH_TOKEN"]

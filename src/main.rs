@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Command::Pr(args) => return hardpin::pr::pr(args),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: {}", hardpin::printable::escape(&e.to_string()));
+        e.report();
         ExitCode::from(app::EXIT_ERROR)
     })
 }

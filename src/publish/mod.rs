@@ -89,7 +89,7 @@ impl PrError {
             PrError::Api(_) => {
                 "check --github-api-url / GITHUB_API_URL and the token's pull-requests permission"
             }
-            PrError::Setup(_) => "see `hardpin pr --help`",
+            PrError::Setup(e) => e.hint(),
         }
     }
 }

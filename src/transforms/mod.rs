@@ -190,15 +190,32 @@ pub enum Mode {
     FixAndUpdate,
 }
 
-/// Every transform, in the order they run, with whether it fixes (`true`)
-/// or updates (`false`).
-pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn Transform>, bool)> {
+/// Which command a transform belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `hardpin fix`: pin and add permissions.
+    Fix,
+    /// `hardpin update`: move existing pins.
+    Update,
+}
+
+/// Every transform, in the order they run, with the command it belongs to.
+pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn Transform>, Phase)> {
     vec![
-        (Box::new(pin_actions::PinActions), true),
-        (Box::new(pin_images::PinImages { update: false }), true),
-        (Box::new(permissions::Permissions { kb }), true),
-        (Box::new(update_actions::UpdateActions { major }), false),
-        (Box::new(pin_images::PinImages { update: true }), false),
+        (Box::new(pin_actions::PinActions), Phase::Fix),
+        (
+            Box::new(pin_images::PinImages { update: false }),
+            Phase::Fix,
+        ),
+        (Box::new(permissions::Permissions { kb }), Phase::Fix),
+        (
+            Box::new(update_actions::UpdateActions { major }),
+            Phase::Update,
+        ),
+        (
+            Box::new(pin_images::PinImages { update: true }),
+            Phase::Update,
+        ),
     ]
 }
 
@@ -217,9 +234,9 @@ pub fn select(
 ) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
     let all: Vec<Box<dyn Transform>> = registry(kb, major)
         .into_iter()
-        .filter(|(_, fixes)| match mode {
-            Mode::Fix => *fixes,
-            Mode::Update => !*fixes,
+        .filter(|(_, phase)| match mode {
+            Mode::Fix => *phase == Phase::Fix,
+            Mode::Update => *phase == Phase::Update,
             Mode::FixAndUpdate => true,
         })
         .map(|(t, _)| t)

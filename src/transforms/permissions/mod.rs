@@ -46,12 +46,25 @@ pub struct Permissions {
     pub kb: Arc<Kb>,
 }
 
+/// What became of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// A block of its own with what it needs.
+    Granted,
+    /// Needs no more than the top-level `contents: read`.
+    Inherits,
+    /// It declares `permissions:` itself; left as it is.
+    Declared,
+    /// Left on the default token, with the reasons.
+    Unknown,
+}
+
 /// One job's outcome, for the JSON report.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobReport {
     pub job: String,
-    /// `granted`, `inherits` (the top-level `contents: read`), `declared`, or `unknown`.
-    pub status: &'static str,
+    pub status: JobStatus,
     #[serde(skip_serializing_if = "ScopeSet::is_empty")]
     pub scopes: ScopeSet,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -173,7 +186,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
         let at = job.node.start_byte();
         let mut report = JobReport {
             job: job.id.clone(),
-            status: "granted",
+            status: JobStatus::Granted,
             scopes: ScopeSet::default(),
             reasons: Vec::new(),
             inferred: job.rules.contains(&Rule::NoToken),
@@ -181,7 +194,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
         };
         match &job.verdict {
             Verdict::Declared { write_all } => {
-                report.status = "declared";
+                report.status = JobStatus::Declared;
                 if *write_all {
                     out.finding(
                         file,
@@ -194,7 +207,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
                 }
             }
             Verdict::Unknown(reasons) => {
-                report.status = "unknown";
+                report.status = JobStatus::Unknown;
                 report.reasons = reasons.clone();
                 out.finding(
                     file,
@@ -224,7 +237,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
                 }
                 let inherits = !any_unknown && (needs.is_empty() || needs.is_contents_read_only());
                 if inherits {
-                    report.status = "inherits";
+                    report.status = JobStatus::Inherits;
                 } else {
                     let key = ["steps", "uses", "runs-on"].iter().find_map(|k| {
                         entries(doc, job.node)
