@@ -130,12 +130,7 @@ pub fn fix_file(
 ) -> FileReport {
     let mut all = Outcome::default();
     for t in transforms {
-        let o = t.apply(file, resolved);
-        all.edits.extend(o.edits);
-        all.changes.extend(o.changes);
-        all.findings.extend(o.findings);
-        all.allowed.merge(o.allowed);
-        all.jobs.extend(o.jobs);
+        all.merge(t.apply(file, resolved));
     }
     let mut report = FileReport {
         path: file.path().clone(),

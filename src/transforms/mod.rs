@@ -143,6 +143,15 @@ impl Resolved {
 }
 
 impl Outcome {
+    /// Add another transform's outcome for the same file.
+    pub fn merge(&mut self, other: Outcome) {
+        self.edits.extend(other.edits);
+        self.changes.extend(other.changes);
+        self.findings.extend(other.findings);
+        self.allowed.merge(other.allowed);
+        self.jobs.extend(other.jobs);
+    }
+
     /// Record a finding at a byte offset of `file`.
     pub fn finding(
         &mut self,
