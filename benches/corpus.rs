@@ -6,6 +6,8 @@
 //! end: discovery, parsing, one ls-refs per repository, edits, verification,
 //! atomic writes. Setting up the repositories is not measured.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 use common::git_server;

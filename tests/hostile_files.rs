@@ -1,6 +1,8 @@
 //! Hostile and unusual files: each is reported by name, never aborts the run,
 //! and never stops the good files beside it from being fixed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use common::*;

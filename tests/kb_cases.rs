@@ -4,6 +4,8 @@
 //! step must get. Every corrected or added entry has a case that needs write
 //! access and, where the action can run without it, one that needs none.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 use std::collections::BTreeMap;
 
 use hardpin::transforms::permissions::analyze::kb_needs;

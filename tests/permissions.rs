@@ -1,6 +1,8 @@
 //! The permissions transform on scenario workflows: snapshots of the added
 //! blocks, and a data-level check of every job's effective permissions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use std::collections::BTreeMap;

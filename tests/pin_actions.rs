@@ -1,5 +1,7 @@
 //! pin-actions end to end: the binary against a real git smart-HTTP server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use common::*;

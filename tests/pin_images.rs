@@ -1,5 +1,7 @@
 //! pin-images end to end: the binary against a real registry on loopback.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use common::http::{Response, Server};

@@ -1,6 +1,8 @@
 //! `hardpin pr` against a local smart-HTTP remote (token required) and a
 //! wiremock stand-in for the GitHub REST API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use std::path::Path;

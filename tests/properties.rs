@@ -16,6 +16,8 @@
 //! The same entry points are fuzzed without bounds by the `cargo fuzz`
 //! targets in `fuzz/` (see the README's Fuzzing section).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 use std::collections::HashMap;
 use std::ops::Range;
 

@@ -4,6 +4,8 @@
 //! local ones; an action never handed the token needs nothing, unless
 //! checkout's persisted credentials could let it push.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use std::path::Path;

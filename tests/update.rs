@@ -2,6 +2,8 @@
 //! version (any major with `--major`), comment and SHA together; image pins
 //! move to the digest their tag names now.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests stop where a step fails
+
 mod common;
 
 use common::registry::Registry;

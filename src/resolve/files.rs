@@ -76,6 +76,7 @@ pub struct FileResolver {
 /// without subdomain isolation; `--raw-url` names another).
 pub fn default_raw_url(server: &Url) -> Url {
     if server.host_str() == Some("github.com") {
+        #[allow(clippy::expect_used)] // a constant that parses
         return Url::parse("https://raw.githubusercontent.com").expect("valid URL");
     }
     let mut raw = server.clone();

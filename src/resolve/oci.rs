@@ -121,6 +121,7 @@ impl RegistryClient {
             .or_else(|| self.config.mirrors.get("*"));
         let url = match mirror {
             Some(m) => m.clone(),
+            #[allow(clippy::expect_used)] // a constant that parses
             None if registry == DOCKER_HUB => {
                 Url::parse("https://registry-1.docker.io").expect("valid URL")
             }
@@ -193,7 +194,13 @@ impl RegistryClient {
         image: &ImageRef,
     ) -> Result<Fetched, OciError> {
         let key = (image.registry.clone(), image.repository.clone());
-        let token = self.tokens.lock().expect("token cache").get(&key).cloned();
+        // A poisoned lock still holds valid tokens.
+        let token = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
         let resp = self
             .send(method.clone(), url, image, token.as_deref())
             .await?;
@@ -209,7 +216,7 @@ impl RegistryClient {
         let auth = self.authenticate(&challenge, image).await?;
         self.tokens
             .lock()
-            .expect("token cache")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key, auth.clone());
         let resp = self.send(method, url, image, Some(&auth)).await?;
         self.checked(image, resp)

@@ -156,6 +156,9 @@ impl YamlDoc {
     pub fn parse(text: String) -> Result<Self, SyntaxError> {
         within_scanner_limits(&text)?;
         let mut parser = Parser::new();
+        // The grammar and the runtime are built together: a mismatch is a
+        // build problem, found by every test.
+        #[allow(clippy::expect_used)]
         parser
             .set_language(&tree_sitter_yaml::LANGUAGE.into())
             .expect("tree-sitter-yaml is ABI-compatible with tree-sitter");

@@ -1,7 +1,8 @@
 //! Shared test support: local servers, repositories, and one way to run the
 //! binary (with GITHUB_*/GH_* stripped from the environment, so no test can
 //! reach a real GitHub or use a real token).
-#![allow(dead_code, unused_imports)]
+// Test support: a failed set-up step should stop the test where it happened.
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod git_server;
 pub mod http;

@@ -573,8 +573,9 @@ fn called_workflow(
         match job.verdict {
             Verdict::Known(s) => needs.extend(&s),
             Verdict::Declared { .. } => {
-                let p = get(&doc, job.node, "permissions").expect("declared");
-                needs.extend(&declared_map(&doc, p, value)?);
+                if let Some(p) = get(&doc, job.node, "permissions") {
+                    needs.extend(&declared_map(&doc, p, value)?);
+                }
             }
             Verdict::Unknown(why) => {
                 return Err(format!(
