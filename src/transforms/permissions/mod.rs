@@ -131,14 +131,16 @@ impl Transform for Permissions {
             }
             return out;
         }
-        let disk = Disk {
-            root: file.target.root.clone(),
-        };
+        // Local actions and workflows are read from the workflow's own
+        // repository, and nowhere else (a file given alone has its folder
+        // as its tree, but its repository is what `./` names).
+        let root = repo_root(file.path(), &file.target.root);
+        let disk = Disk { root: root.clone() };
         let mut cx = Context {
             kb: &self.kb,
             files: &disk,
             remote: resolved,
-            repo_root: repo_root(file.path(), &file.target.root),
+            repo_root: root,
             stack: vec![file.path().clone()],
             in_remote: false,
             token_inputs: Vec::new(),
