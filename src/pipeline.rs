@@ -27,7 +27,11 @@ fn load_failure(path: std::path::PathBuf, e: &crate::source::LoadError) -> FileR
             path: path.clone(),
             line: e.line(),
             column: e.column(),
-            severity: e.severity(),
+            severity: if e.is_misnamed() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
             transform: "parse",
             message: e.to_string(),
             hint: Some(e.hint().into()),

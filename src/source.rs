@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use crate::discover::{FileKind, Target};
 use crate::dockerfile::{self, Dockerfile};
-use crate::report::Severity;
 use crate::yaml::{SyntaxKind, YamlDoc};
 
 /// Files larger than this are refused rather than parsed.
@@ -57,13 +56,10 @@ impl LoadError {
         }
     }
 
-    /// A file that is not what its name says is worth a warning; one that
-    /// cannot be read or parsed is an error.
-    pub fn severity(&self) -> Severity {
-        match self {
-            LoadError::NotAMapping { .. } => Severity::Warning,
-            _ => Severity::Error,
-        }
+    /// A file that is not what its name says (worth a warning), rather
+    /// than one that cannot be read or parsed (an error).
+    pub fn is_misnamed(&self) -> bool {
+        matches!(self, LoadError::NotAMapping { .. })
     }
 
     pub fn hint(&self) -> &'static str {
