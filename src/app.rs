@@ -165,13 +165,14 @@ impl Resolvers {
             );
         }
         let concurrency = usize::from(args.concurrency);
+        let token = github_token();
         let raw = match args.raw_url.as_deref() {
             Some(r) => parse_url("--raw-url", r)?,
             None => default_raw_url(&base),
         };
         let files = FileResolver {
             http: client()?,
-            token: github_token().filter(|_| token_allowed(&raw, &base)),
+            token: token.clone().filter(|_| token_allowed(&raw, &base)),
             raw,
             cache: cache.clone(),
             offline: args.offline,
@@ -180,7 +181,7 @@ impl Resolvers {
         Ok(Self {
             files,
             actions: ActionResolver {
-                github: GitHubRefs::new(client()?, base, github_token()),
+                github: GitHubRefs::new(client()?, base, token),
                 cache: cache.clone(),
                 offline: args.offline,
                 concurrency,

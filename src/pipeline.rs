@@ -85,10 +85,7 @@ pub fn collect_all(
         .map(|t| {
             let path = t.path.clone();
             let file = SourceFile::load(t).map_err(|e| Box::new(load_failure(path, &e)))?;
-            let mut needs = Needs::default();
-            for tr in transforms {
-                tr.collect(&file, &mut needs);
-            }
+            let needs = collect_needs(std::slice::from_ref(&file), transforms);
             Ok((needs, file.target))
         })
         .collect();

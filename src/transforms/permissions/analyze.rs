@@ -92,6 +92,14 @@ impl Rule {
 }
 
 impl Context<'_> {
+    /// Run `f` on a fetched file, where `./` names that file's repository.
+    fn in_remote_file<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.in_remote, true);
+        let result = f(self);
+        self.in_remote = was;
+        result
+    }
+
     /// `text` with every `inputs.<x>` that carries the token written as
     /// `github.token`, so the analysis sees the token wherever it goes.
     fn tokenize(&self, text: &str) -> String {
@@ -274,12 +282,8 @@ fn steps_needs(
                 ghcr_push = Some("docker/build-push-action");
             }
         } else if let Some(run) = get(doc, step, "run").and_then(|r| scalar(doc, r)) {
-            let token_vars = step_env
-                .iter()
-                .filter(|(_, v)| is_token(v))
-                .map(|(k, _)| k.clone())
-                .collect();
-            match analyze_run(&cx.tokenize(&run.value), cx.kb, &RunContext { token_vars }) {
+            let ctx = RunContext::from_env(&step_env);
+            match analyze_run(&cx.tokenize(&run.value), cx.kb, &ctx) {
                 Ok(s) => {
                     cx.rules.insert(Rule::RunCommands);
                     if s.0.get("packages").is_some_and(|g| g.level == Level::Write) {
@@ -337,13 +341,7 @@ pub fn kb_needs(
         }
         // A script the action runs for the caller is read like `run:`.
         if let Some(script) = e.run_input.as_ref().and_then(|i| ctx.with.get(i)) {
-            let token_vars = ctx
-                .env
-                .iter()
-                .filter(|(_, v)| is_token(v))
-                .map(|(k, _)| k.clone())
-                .collect();
-            match analyze_run(script, kb, &RunContext { token_vars }) {
+            match analyze_run(script, kb, &RunContext::from_env(ctx.env)) {
                 Ok(s) => out.extend(&s),
                 Err(why) => return Some(Err(format!("{name}: {why}"))),
             }
@@ -378,18 +376,17 @@ fn step_action(
                 )
             })?;
             let label = format!("`{a}`");
-            let was_remote = std::mem::replace(&mut cx.in_remote, true);
-            let result = action_metadata(
-                PathBuf::from(key),
-                &text,
-                &label,
-                with,
-                env,
-                token_passed,
-                cx,
-            );
-            cx.in_remote = was_remote;
-            result
+            cx.in_remote_file(|cx| {
+                action_metadata(
+                    PathBuf::from(key),
+                    &text,
+                    &label,
+                    with,
+                    env,
+                    token_passed,
+                    cx,
+                )
+            })
         }
         Ok(UsesTarget::Local) if cx.in_remote => Err(format!(
             "`{value}` inside a remote action names a file of that repository, which is not read"
@@ -531,10 +528,7 @@ fn reusable_workflow(
                     a.name()
                 )
             })?;
-            let was_remote = std::mem::replace(&mut cx.in_remote, true);
-            let result = called_workflow(PathBuf::from(key), text.to_string(), value, cx);
-            cx.in_remote = was_remote;
-            result
+            cx.in_remote_file(|cx| called_workflow(PathBuf::from(key), text.to_string(), value, cx))
         }
         Ok(_) => Err(format!("`{value}` is only known at run time")),
         Err(e) => Err(e.to_string()),

@@ -11,6 +11,17 @@ pub struct RunContext {
 }
 
 impl RunContext {
+    /// The variables of `env` that hold the workflow token.
+    pub fn from_env(env: &std::collections::BTreeMap<String, String>) -> Self {
+        Self {
+            token_vars: env
+                .iter()
+                .filter(|(_, v)| is_token(v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
+
     /// `gh` reads GH_TOKEN or GITHUB_TOKEN.
     fn gh_has_token(&self) -> bool {
         self.token_vars
