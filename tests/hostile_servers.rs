@@ -138,19 +138,14 @@ fn listing(lines: Vec<String>) -> impl Fn(&str, &str) -> Act + Send + Sync + 'st
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
 fn workflow(uses: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join(".github/workflows/ci.yml");
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(
-        p,
-        format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: {uses}\n"),
-    )
-    .unwrap();
-    dir
+    workflow_dir(&[(
+        "ci.yml",
+        &format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: {uses}\n"),
+    )])
 }
 
 fn read_wf(dir: &tempfile::TempDir) -> String {
-    std::fs::read_to_string(dir.path().join(".github/workflows/ci.yml")).unwrap()
+    read_workflow(dir.path(), "ci.yml")
 }
 
 fn pin(url: &str, dir: &tempfile::TempDir) -> assert_cmd::assert::Assert {

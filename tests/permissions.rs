@@ -256,14 +256,11 @@ fn user_knowledge_base_makes_an_action_known() {
 
 #[test]
 fn github_script_rest_calls_are_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows/script.yml");
-    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
-    std::fs::write(
-        &wf,
+    let dir = workflow_dir(&[(
+        "script.yml",
         "on: issues\njobs:\n  greet:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          script: |\n            await github.rest.issues.createComment({\n              ...context.repo,\n              issue_number: context.issue.number,\n              body: 'thanks, ${{ github.actor }}',\n            })\n  pat:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          github-token: ${{ secrets.BOT_PAT }}\n          script: |\n            await github.rest.issues.lock({ ...context.repo, issue_number: 1 })\n",
-    )
-    .unwrap();
+    )]);
+    let wf = dir.path().join(".github/workflows/script.yml");
     fix(dir.path(), &[])
         .code(0)
         .stderr(predicate::str::contains(
@@ -276,14 +273,11 @@ fn github_script_rest_calls_are_read() {
 
 #[test]
 fn image_tags_from_an_expression_may_be_pushed_to_ghcr() {
-    let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join(".github/workflows/image.yml");
-    std::fs::create_dir_all(wf.parent().unwrap()).unwrap();
-    std::fs::write(
-        &wf,
+    let dir = workflow_dir(&[(
+        "image.yml",
         "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n          username: ${{ github.actor }}\n          password: ${{ secrets.GITHUB_TOKEN }}\n      - id: meta\n        uses: docker/metadata-action@v5\n        with:\n          images: ghcr.io/${{ github.repository }}\n      - uses: docker/build-push-action@v6\n        with:\n          push: ${{ github.event_name != 'pull_request' }}\n          tags: ${{ steps.meta.outputs.tags }}\n",
-    )
-    .unwrap();
+    )]);
+    let wf = dir.path().join(".github/workflows/image.yml");
     fix(dir.path(), &[]).code(0);
     let eff = effective(&std::fs::read_to_string(&wf).unwrap());
     assert!(eff["image"].contains("packages: write"), "{eff:?}");

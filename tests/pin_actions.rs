@@ -30,20 +30,6 @@ fn fixes_fixture_tree() {
     }
 }
 
-fn workflow_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let p = dir.path().join(".github/workflows").join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
-
-fn read(dir: &tempfile::TempDir, name: &str) -> String {
-    std::fs::read_to_string(dir.path().join(".github/workflows").join(name)).unwrap()
-}
-
 const SIMPLE: &str = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/setup-node@v4 # node\n";
 
 #[test]
@@ -65,7 +51,7 @@ fn crlf_and_bom_are_kept_byte_for_byte() {
             "actions/setup-node@v4 # node",
             &format!("actions/setup-node@{} # v4.0.3 # node", world.setup_node[0]),
         );
-    assert_eq!(read(&dir, "crlf.yml"), expected);
+    assert_eq!(read_workflow(dir.path(), "crlf.yml"), expected);
 }
 
 #[test]
@@ -96,7 +82,7 @@ fn dry_run_prints_diff_and_writes_nothing() {
         )),
         "{out}"
     );
-    assert_eq!(read(&dir, "ci.yml"), SIMPLE);
+    assert_eq!(read_workflow(dir.path(), "ci.yml"), SIMPLE);
 
     // NO_COLOR wins over --color always; the plain diff is snapshotted.
     let plain = hardpin(&world.server.url)
@@ -164,8 +150,8 @@ fn unparsable_file_is_reported_and_others_fixed() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad.yml:").and(predicate::str::contains("error[parse]")));
-    assert_eq!(read(&dir, "bad.yml"), broken);
-    assert!(read(&dir, "good.yml").contains(&world.checkout[1]));
+    assert_eq!(read_workflow(dir.path(), "bad.yml"), broken);
+    assert!(read_workflow(dir.path(), "good.yml").contains(&world.checkout[1]));
 }
 
 #[test]
@@ -192,7 +178,7 @@ fn hostile_refs_never_reach_the_server() {
             req.target
         );
     }
-    let text = read(&dir, "hostile.yml");
+    let text = read_workflow(dir.path(), "hostile.yml");
     assert!(text.contains("evil/one@v1;curl${IFS}x"));
     assert!(
         text.contains(&world.checkout[1]),
@@ -311,7 +297,7 @@ fn retries_transient_errors() {
         .arg(dir.path())
         .assert()
         .code(0);
-    assert!(read(&dir, "ci.yml").contains(&world.checkout[1]));
+    assert!(read_workflow(dir.path(), "ci.yml").contains(&world.checkout[1]));
 }
 
 #[test]
@@ -337,7 +323,7 @@ fn cache_serves_offline_runs() {
         before,
         "offline run made requests"
     );
-    assert!(read(&dir, "ci.yml").contains(&world.checkout[1]));
+    assert!(read_workflow(dir.path(), "ci.yml").contains(&world.checkout[1]));
 
     let empty = tempfile::tempdir().unwrap();
     let dir2 = workflow_dir(&[("ci.yml", SIMPLE)]);
@@ -389,7 +375,7 @@ fn symlink_out_of_the_tree_is_not_written() {
         .code(2)
         .stderr(predicate::str::contains("outside"));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), SIMPLE);
-    assert!(read(&dir, "ci.yml").contains(&world.checkout[1]));
+    assert!(read_workflow(dir.path(), "ci.yml").contains(&world.checkout[1]));
 }
 
 #[test]
@@ -401,7 +387,7 @@ fn only_and_skip_select_transforms() {
         .arg(dir.path())
         .assert()
         .code(0);
-    assert_eq!(read(&dir, "ci.yml"), SIMPLE);
+    assert_eq!(read_workflow(dir.path(), "ci.yml"), SIMPLE);
     hardpin(&world.server.url)
         .args(["fix", "--only", "no-such-thing"])
         .arg(dir.path())

@@ -620,17 +620,7 @@ async fn someone_elses_commit_on_the_branch_is_never_overwritten() {
     assert_eq!(git(&bare, &["rev-parse", &format!("{ours}^")]), main2);
 
     // Someone adds a commit on top: hardpin stops and pushes nothing.
-    let theirs = git(
-        &bare,
-        &[
-            "commit-tree",
-            &format!("{ours}^{{tree}}"),
-            "-p",
-            &ours,
-            "-m",
-            "reviewer fix",
-        ],
-    );
+    let theirs = commit_on_top(&bare, &ours);
     git(&bare, &["update-ref", "refs/heads/hardpin/harden", &theirs]);
     let before = snapshot(s.clone.path());
     let api = permissive_api().await;
@@ -726,17 +716,7 @@ async fn a_commit_landing_during_the_push_is_not_overwritten() {
     let ours = remote_branch(&s);
     // Someone pushes after hardpin checked the branch (its tip was hardpin's)
     // and before hardpin's push: the push must not go through.
-    let theirs = git(
-        &bare,
-        &[
-            "commit-tree",
-            &format!("{ours}^{{tree}}"),
-            "-p",
-            &ours,
-            "-m",
-            "reviewer fix",
-        ],
-    );
+    let theirs = commit_on_top(&bare, &ours);
     let (b, t) = (bare.clone(), theirs.clone());
     s.world.server.behaviour.lock().unwrap().before_push = Some(Box::new(move || {
         git(&b, &["update-ref", "refs/heads/hardpin/harden", &t]);
@@ -771,4 +751,20 @@ async fn json_output_is_the_report_alone() {
         String::from_utf8_lossy(&out.stderr)
             .contains("created https://github.example/octo/app/pull/1")
     );
+}
+
+/// A reviewer's commit on top of `ours` in the bare repository (not on any
+/// branch yet).
+fn commit_on_top(bare: &Path, ours: &str) -> String {
+    git(
+        bare,
+        &[
+            "commit-tree",
+            &format!("{ours}^{{tree}}"),
+            "-p",
+            ours,
+            "-m",
+            "reviewer fix",
+        ],
+    )
 }

@@ -21,8 +21,7 @@ const CALLED: &str = "on: workflow_call\njobs:\n  release:\n    runs-on: ubuntu-
 
 struct World {
     server: GitServer,
-    _dir: tempfile::TempDir,
-    dir: std::path::PathBuf,
+    dir: tempfile::TempDir,
 }
 
 fn world(workflows: &[(&str, &str)]) -> World {
@@ -57,16 +56,9 @@ fn world(workflows: &[(&str, &str)]) -> World {
         &[("README.md", "no action here\n")],
         &["v1"],
     );
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in workflows {
-        let p = dir.path().join(".github/workflows").join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
     World {
         server,
-        dir: dir.path().to_path_buf(),
-        _dir: dir,
+        dir: workflow_dir(workflows),
     }
 }
 
@@ -86,12 +78,12 @@ fn run(w: &World, cache: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         ])
         .arg(cache)
         .args(extra)
-        .arg(&w.dir)
+        .arg(w.dir.path())
         .assert()
 }
 
 fn read(w: &World, name: &str) -> String {
-    std::fs::read_to_string(w.dir.join(".github/workflows").join(name)).unwrap()
+    read_workflow(w.dir.path(), name)
 }
 
 fn raw_requests(w: &World) -> usize {
@@ -122,7 +114,7 @@ fn a_remote_composite_action_is_read_through_its_steps() {
     // One file, one request (both refs name the same commit); then cached
     // for good, so an offline run reads it without asking.
     assert_eq!(raw_requests(&w), 1);
-    let c = w.dir.join(".github/workflows/c.yml");
+    let c = w.dir.path().join(".github/workflows/c.yml");
     std::fs::write(&c, job("      - uses: octo-org/commenter@v1\n")).unwrap();
     let before = w.server.requests().len();
     run(&w, cache.path(), &["--offline"]).code(0);

@@ -77,6 +77,22 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
+/// A fresh folder holding `files` (name, text) in `.github/workflows`.
+pub fn workflow_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let p = dir.path().join(".github/workflows").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// The text of workflow `name` under `dir`.
+pub fn read_workflow(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(".github/workflows").join(name)).unwrap()
+}
+
 /// Every file under `dir`, relative path → contents, sorted.
 pub fn read_tree(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();

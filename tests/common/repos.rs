@@ -39,13 +39,8 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// Make `owner/name` on the server from `revs` (oldest first); returns the
 /// commit ids in the same order. The last commit is also `main`.
 pub fn make_repo(server: &GitServer, full: &str, revs: &[Rev<'_>]) -> Vec<String> {
-    let (owner, name) = full.split_once('/').unwrap();
-    let bare = server.repo_path(owner, name);
-    std::fs::create_dir_all(&bare).unwrap();
-    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
-    let work = tempfile::tempdir().unwrap();
+    let (bare, work) = new_repo(server, full, "scratch");
     let w = work.path();
-    git(w, &["init", "-q", "-b", "scratch"]);
     let mut ids = Vec::new();
     for (i, rev) in revs.iter().enumerate() {
         git(
@@ -85,13 +80,8 @@ pub fn make_repo_with_files(
     files: &[(&str, &str)],
     tags: &[&str],
 ) -> String {
-    let (owner, name) = full.split_once('/').unwrap();
-    let bare = server.repo_path(owner, name);
-    std::fs::create_dir_all(&bare).unwrap();
-    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
-    let work = tempfile::tempdir().unwrap();
+    let (bare, work) = new_repo(server, full, "main");
     let w = work.path();
-    git(w, &["init", "-q", "-b", "main"]);
     for (path, text) in files {
         let p = w.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -104,6 +94,22 @@ pub fn make_repo_with_files(
     }
     push_all(w, &bare);
     git(w, &["rev-parse", "HEAD"])
+}
+
+/// The bare repository `owner/name` on the server, and a work tree beside
+/// it whose first branch is `branch`.
+fn new_repo(
+    server: &GitServer,
+    full: &str,
+    branch: &str,
+) -> (std::path::PathBuf, tempfile::TempDir) {
+    let (owner, name) = full.split_once('/').unwrap();
+    let bare = server.repo_path(owner, name);
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q", "-b", branch]);
+    (bare, work)
 }
 
 /// Push every branch and tag of `work` to the bare repository.
