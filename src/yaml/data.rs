@@ -383,13 +383,7 @@ mod tests {
 
     #[test]
     fn aliases_load_as_references() {
-        // Eleven levels of nine aliases each: 9^11 leaves if expanded.
-        let mut bomb = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-        for i in 1..12 {
-            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
-            bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
-        }
-        let docs = load(&bomb).unwrap();
+        let docs = load(&crate::yaml::tests::alias_bomb()).unwrap();
         let Data::Map(top) = &docs[0] else {
             panic!("{docs:?}")
         };

@@ -294,8 +294,18 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Eleven levels of nine aliases each: 9^11 leaves if expanded.
+    pub(crate) fn alias_bomb() -> String {
+        let mut bomb = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..12 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+        }
+        bomb
+    }
 
     #[test]
     fn rejects_broken_yaml_with_position() {
@@ -333,13 +343,8 @@ mod tests {
 
     #[test]
     fn refuses_alias_bombs_without_expanding() {
-        let mut bomb = String::from("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-        for i in 1..12 {
-            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
-            bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
-        }
         assert_eq!(
-            YamlDoc::parse(bomb).err().unwrap().kind,
+            YamlDoc::parse(alias_bomb()).err().unwrap().kind,
             SyntaxKind::AliasBomb
         );
         let fine = "d: &d {runs-on: x}\na: *d\nb: *d\n";
