@@ -28,7 +28,7 @@ impl ActionResolver {
         let server = self.github.cache_origin();
         let mut unique: BTreeMap<String, &RepoId> = BTreeMap::new();
         for r in repos {
-            unique.entry(format!("{server}/{}", r.key())).or_insert(r);
+            unique.entry(r.key()).or_insert(r);
         }
         let policy = CachePolicy {
             cache: &self.cache,
@@ -36,18 +36,18 @@ impl ActionResolver {
             offline: self.offline,
             forever: false,
         };
-        let fetched = resolve_all(
+        resolve_all(
             unique,
             policy,
             self.concurrency,
+            |key, _| format!("{server}/{key}"),
             |repo| FetchError::NotCached(repo.to_string()),
             RefListing::is_valid,
             |repo| self.github.list_refs(repo),
         )
-        .await;
-        fetched
-            .into_iter()
-            .map(|(key, r)| (key[server.len() + 1..].to_string(), r.map(Arc::new)))
-            .collect()
+        .await
+        .into_iter()
+        .map(|(key, r)| (key, r.map(Arc::new)))
+        .collect()
     }
 }

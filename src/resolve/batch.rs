@@ -20,13 +20,17 @@ pub struct CachePolicy<'a> {
     pub forever: bool,
 }
 
-/// Resolve every `(cache key, item)`; `not_cached` makes the error for an
-/// item that is missing from the cache in offline mode. A cached value that
-/// fails `valid` is treated as missing: the cache folder is outside data too.
+/// Resolve every `(key, item)`, answering by the same keys. `cache_key`
+/// names an item in the cache, which also holds what the answer depends on
+/// (the server or endpoint asked); `not_cached` makes the error for an item
+/// that is missing from the cache in offline mode. A cached value that fails
+/// `valid` is treated as missing: the cache folder is outside data too.
+#[allow(clippy::too_many_arguments)]
 pub async fn resolve_all<I, V, E, F, Fut>(
     items: BTreeMap<String, I>,
     policy: CachePolicy<'_>,
     concurrency: usize,
+    cache_key: impl Fn(&str, &I) -> String,
     not_cached: impl Fn(&I) -> E,
     valid: impl Fn(&V) -> bool,
     fetch: F,
@@ -37,11 +41,12 @@ where
     Fut: Future<Output = Result<V, E>>,
 {
     let policy = &policy;
-    let (fetch, not_cached, valid) = (&fetch, &not_cached, &valid);
+    let (fetch, not_cached, valid, cache_key) = (&fetch, &not_cached, &valid, &cache_key);
     futures::stream::iter(items)
         .map(|(key, item)| async move {
             let any_age = policy.offline || policy.forever;
-            let hit = policy.cache.get(policy.namespace, &key, any_age);
+            let stored = cache_key(&key, &item);
+            let hit = policy.cache.get(policy.namespace, &stored, any_age);
             if let Some(hit) = hit.filter(|v| valid(v)) {
                 return (key, Ok(hit));
             }
@@ -50,7 +55,7 @@ where
             }
             let result = fetch(item).await;
             if let Ok(v) = &result {
-                policy.cache.put(policy.namespace, &key, v);
+                policy.cache.put(policy.namespace, &stored, v);
             }
             (key, result)
         })

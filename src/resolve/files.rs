@@ -93,10 +93,8 @@ impl FileResolver {
     /// Every wanted file, once, concurrently; cached forever.
     pub async fn resolve(&self, wanted: &BTreeSet<RemoteFile>) -> Files {
         let origin = self.raw.as_str().trim_end_matches('/').to_string();
-        let items: BTreeMap<String, RemoteFile> = wanted
-            .iter()
-            .map(|f| (format!("{origin} {}", f.key()), f.clone()))
-            .collect();
+        let items: BTreeMap<String, RemoteFile> =
+            wanted.iter().map(|f| (f.key(), f.clone())).collect();
         let policy = CachePolicy {
             cache: &self.cache,
             namespace: "files-v1",
@@ -107,18 +105,14 @@ impl FileResolver {
             items,
             policy,
             self.concurrency,
+            |key, _| format!("{origin} {key}"),
             |f| FetchError::NotCached(format!("{}@{}:{}", f.repo, f.commit, f.path)),
             |text: &String| text.len() <= MAX_FILE,
             |f| async move { self.fetch(&f).await },
         )
         .await
         .into_iter()
-        .map(|(k, v)| {
-            let key = k
-                .split_once(' ')
-                .map_or(k.clone(), |(_, key)| key.to_string());
-            (key, v.map(Arc::new))
-        })
+        .map(|(key, v)| (key, v.map(Arc::new)))
         .collect()
     }
 

@@ -29,31 +29,21 @@ impl ImageResolver {
             offline: self.offline,
             forever: false,
         };
-        // Neither part holds a space: `endpoint key` splits back cleanly.
-        let keyed: BTreeMap<String, ImageRef> = images
-            .iter()
-            .map(|(key, image)| {
+        resolve_all(
+            images.clone(),
+            policy,
+            self.concurrency,
+            |key, image| {
                 let endpoint = self
                     .registry
                     .endpoint(&image.registry)
                     .map_or_else(|_| "-".to_string(), |u| u.to_string());
-                (format!("{endpoint} {key}"), image.clone())
-            })
-            .collect();
-        resolve_all(
-            keyed,
-            policy,
-            self.concurrency,
+                format!("{endpoint} {key}")
+            },
             |image| OciError::NotCached(image.key()),
             |d: &String| is_digest(d),
             |image| async move { self.registry.digest(&image).await },
         )
         .await
-        .into_iter()
-        .map(|(k, v)| match k.split_once(' ') {
-            Some((_, key)) => (key.to_string(), v),
-            None => (k, v),
-        })
-        .collect()
     }
 }
