@@ -19,7 +19,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use hardpin::discover::discover;
-use hardpin::pipeline::{collect_needs, load_all};
+use hardpin::resolve::Needs;
+use hardpin::source::SourceFile;
 use hardpin::transforms::pin_actions::action_refs;
 use hardpin::transforms::registry;
 use hardpin::version::TagVersion;
@@ -40,7 +41,10 @@ fn main() {
 
     // Every repository and ref the corpus uses.
     let (targets, _) = discover(&[work.path().to_path_buf()]);
-    let (files, _) = load_all(targets);
+    let files: Vec<SourceFile> = targets
+        .into_iter()
+        .filter_map(|t| SourceFile::load(t).ok())
+        .collect();
     let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut refs_total = 0;
     for f in &files {
@@ -75,7 +79,12 @@ fn main() {
         .filter(|(_, phase)| *phase == hardpin::transforms::Phase::Fix)
         .map(|(t, _)| t)
         .collect();
-    let needs = collect_needs(&files, &all);
+    let mut needs = Needs::default();
+    for f in &files {
+        for t in &all {
+            t.collect(f, &mut needs);
+        }
+    }
     let reg = common::registry::Registry::start();
     let setup = Instant::now();
     for image in needs.images.values() {
@@ -227,8 +236,23 @@ fn permission_coverage(report: &serde_json::Value) {
         };
         *rules.entry(key).or_default() += 1;
     }
-    let inferred = jobs.iter().filter(|j| j["inferred"] == true).count();
-    println!("  decided by rule    {rules:?}, {inferred} inferred");
+    let inferred = jobs
+        .iter()
+        .filter(|j| j["applicability"] == "unsafe")
+        .count();
+    println!("  decided by rule    {rules:?}, {inferred} unsafe (inferred)");
+    let withheld = report["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|x| {
+            x["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("not applied, an unsafe fix"))
+        })
+        .count();
+    println!("  unsafe fixes held  {withheld} (applied with --unsafe-fixes)");
     let mut causes: BTreeMap<String, usize> = BTreeMap::new();
     for j in &unknown {
         for r in j["reasons"].as_array().into_iter().flatten() {

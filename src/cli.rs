@@ -111,6 +111,11 @@ pub struct SelectArgs {
     /// transforms/permissions/); they win over the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub permissions_kb: Option<PathBuf>,
+    /// Also apply fixes that rest on a guess: pinning a branch (the workflow
+    /// may mean to follow it) and permissions inferred from what an action
+    /// does not show. Without it they are reported, not applied.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -7,27 +7,7 @@
 
 use std::ops::Range;
 
-/// Replace `range` of the original text with `replacement`.
-///
-/// An insertion is an empty range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    pub range: Range<usize>,
-    pub replacement: String,
-}
-
-impl Edit {
-    pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Self {
-        Self {
-            range,
-            replacement: replacement.into(),
-        }
-    }
-
-    pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Self::replace(at..at, text)
-    }
-}
+use crate::diagnostics::Edit;
 
 /// Two edits claimed the same bytes. This is always a bug in a transform:
 /// silently dropping one of them could leave a half-pinned file.

@@ -1,13 +1,23 @@
 //! hardpin: a codemod that hardens CI/CD pipelines.
 //!
 //! The library holds the whole tool, so tests and the benchmark can drive
-//! it: the edit engine ([`edit`], [`yaml`]), reference parsing ([`refs`]),
-//! resolution ([`resolve`]), the transforms, the pipeline that ties them
-//! together, and the command-line definitions ([`cli`]) that `main` parses.
+//! it. Reading from the bottom up:
+//! - [`diagnostics`]: edits, fixes, findings (depends on nothing);
+//! - [`edit`], [`yaml`], [`dockerfile`], [`refs`], [`image`]: the edit
+//!   engine and the parsers;
+//! - [`resolve`]: the [`resolve::Resolver`] trait, over the network or in
+//!   memory;
+//! - [`transforms`]: what to change, as pure functions of a file and the
+//!   resolved answers;
+//! - [`pipeline`]: one run, discover → load → collect → resolve → fix →
+//!   verify → write;
+//! - [`setup`], [`render`], [`app`], [`pr`]: the command line in, the report
+//!   out (the argument definitions are in [`cli`], which `main` parses).
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
+pub mod diagnostics;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;
@@ -18,9 +28,11 @@ pub mod pr;
 pub mod printable;
 pub mod publish;
 pub mod refs;
+pub mod render;
 pub mod report;
 pub mod resolve;
 pub mod secret;
+pub mod setup;
 pub mod source;
 pub mod transforms;
 pub mod verify;

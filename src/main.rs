@@ -9,13 +9,9 @@ use hardpin::transforms::Mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
+    match &cli.command {
         Command::Fix(args) => app::fix(args, Mode::Fix, false),
         Command::Update(args) => app::fix(&args.run, Mode::Update, args.major),
-        Command::Pr(args) => return hardpin::pr::pr(args),
-    };
-    result.unwrap_or_else(|e| {
-        e.report();
-        ExitCode::from(app::EXIT_ERROR)
-    })
+        Command::Pr(args) => hardpin::pr::pr(args),
+    }
 }

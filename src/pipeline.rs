@@ -1,76 +1,82 @@
-//! The one-way pipeline: load → collect needs → resolve all at once → edits →
-//! apply → verify. Nothing here writes files; callers decide what to do with
-//! the verified result.
+//! One run, in the order it happens:
+//!
+//! discover → load → collect → resolve → fix → verify → write.
+//!
+//! Nothing here parses arguments or prints: the `setup` module turns the
+//! command line into transforms and a resolver, the `render` module shows
+//! the [`Run`], and [`Run::exit_code`] is the one place the exit code is
+//! decided.
 //!
 //! Files are parsed twice: once to collect what must be resolved, once to
 //! fix them. A parsed tree is many times the size of its text, so holding
 //! every file's tree across resolution would make memory grow with the
 //! number of files; parsing again costs a little time and keeps it flat.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use rayon::prelude::*;
 
-use crate::discover::Target;
+use crate::diagnostics::{AllowedChanges, Applicability, Edit, Finding, Severity, VerifyError};
+use crate::discover::{DiscoverError, Target, discover};
 use crate::edit::apply_edits;
-use crate::report::{FileReport, Finding, Severity};
-use crate::source::{SourceFile, Syntax};
-use crate::transforms::{Needs, Outcome, Resolved, Transform};
-use crate::yaml::YamlDoc;
-use crate::yaml::data::check_changes;
+use crate::report::{FileReport, Summary};
+use crate::resolve::{Needs, Resolved, Resolver};
+use crate::source::SourceFile;
+use crate::transforms::{Outcome, Transform};
+use crate::verify::verify;
+use crate::write::write_atomic;
+
+/// Exit codes: everything done / clean.
+pub const EXIT_OK: u8 = 0;
+/// `--check` found something to change.
+pub const EXIT_CHANGES: u8 = 1;
+/// Any error.
+pub const EXIT_ERROR: u8 = 2;
 
 /// The hint on every error that means hardpin itself went wrong.
 pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
 
-/// A load failure as a report.
-fn load_failure(path: std::path::PathBuf, e: &crate::source::LoadError) -> FileReport {
-    FileReport {
-        findings: vec![Finding {
-            path: path.clone(),
-            line: e.line(),
-            column: e.column(),
-            severity: if e.is_misnamed() {
-                Severity::Warning
-            } else {
-                Severity::Error
-            },
-            transform: "parse",
-            message: e.to_string(),
-            hint: Some(e.hint().into()),
-        }],
-        path,
-        original: String::new(),
-        fixed: None,
-        changes: Vec::new(),
-        permissions: Vec::new(),
-    }
+/// Rounds of remote files: a workflow calls an action that calls another…
+/// Real chains are two or three deep.
+const MAX_ROUNDS: usize = 5;
+
+/// What a run was asked to do.
+pub struct Plan<'a> {
+    pub paths: &'a [PathBuf],
+    pub transforms: &'a [Box<dyn Transform>],
+    pub resolver: &'a dyn Resolver,
+    /// The least certain fixes applied; the others are reported.
+    pub level: Applicability,
 }
 
-/// Load every target (in parallel: parsing is most of a warm run's time);
-/// files that cannot be loaded become reports with an error.
-pub fn load_all(targets: Vec<Target>) -> (Vec<SourceFile>, Vec<FileReport>) {
-    let loaded: Vec<(std::path::PathBuf, Result<SourceFile, _>)> = targets
-        .into_par_iter()
-        .map(|t| (t.path.clone(), SourceFile::load(t)))
+/// Transforms run over paths; nothing written yet.
+pub struct Run {
+    pub reports: Vec<FileReport>,
+    /// The tree each file was found in (writes never leave it).
+    pub roots: BTreeMap<PathBuf, PathBuf>,
+    pub discover_errors: Vec<DiscoverError>,
+    pub requests: usize,
+}
+
+/// Discover, load, collect, resolve, fix and verify: the whole run but the
+/// writes.
+pub fn run(plan: &Plan<'_>) -> Run {
+    let (targets, discover_errors) = discover(plan.paths);
+    let (needs, loaded, mut reports) = collect_all(targets, plan.transforms);
+    let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
+    let roots = loaded
+        .iter()
+        .map(|t| (t.path.clone(), t.root.clone()))
         .collect();
-    let mut files = Vec::new();
-    let mut failed = Vec::new();
-    for (path, result) in loaded {
-        match result {
-            Ok(f) => files.push(f),
-            Err(e) => failed.push(load_failure(path, &e)),
-        }
+    reports.extend(fix_targets(loaded, plan.transforms, &resolved, plan.level));
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    Run {
+        reports,
+        roots,
+        discover_errors,
+        requests: plan.resolver.request_count(),
     }
-    (files, failed)
-}
-
-/// What every transform needs for these files.
-pub fn collect_needs(files: &[SourceFile], transforms: &[Box<dyn Transform>]) -> Needs {
-    let mut needs = Needs::default();
-    for f in files {
-        for t in transforms {
-            t.collect(f, &mut needs);
-        }
-    }
-    needs
 }
 
 /// The first pass: load each target, record what the transforms need, and
@@ -85,7 +91,10 @@ pub fn collect_all(
         .map(|t| {
             let path = t.path.clone();
             let file = SourceFile::load(t).map_err(|e| Box::new(load_failure(path, &e)))?;
-            let needs = collect_needs(std::slice::from_ref(&file), transforms);
+            let mut needs = Needs::default();
+            for t in transforms {
+                t.collect(&file, &mut needs);
+            }
             Ok((needs, file.target))
         })
         .collect();
@@ -104,30 +113,55 @@ pub fn collect_all(
     (needs, loaded, failed)
 }
 
+/// Resolve `needs`, then what the transforms find they need next, in
+/// rounds, until nothing new is asked for.
+pub fn resolve_all(
+    resolver: &dyn Resolver,
+    needs: &Needs,
+    transforms: &[Box<dyn Transform>],
+) -> Resolved {
+    let mut resolved = resolver.resolve(needs);
+    for _ in 0..MAX_ROUNDS {
+        let mut more = Needs::default();
+        for t in transforms {
+            t.more_needs(needs, &resolved, &mut more);
+        }
+        more.retain_unresolved(&resolved);
+        if more.is_empty() {
+            break;
+        }
+        resolved.merge(resolver.resolve(&more));
+    }
+    resolved
+}
+
 /// The second pass: load each target again and fix it, in parallel, holding
 /// only the files being worked on.
-pub fn fix_targets(
+fn fix_targets(
     targets: Vec<Target>,
     transforms: &[Box<dyn Transform>],
     resolved: &Resolved,
+    level: Applicability,
 ) -> Vec<FileReport> {
     targets
         .into_par_iter()
         .map(|t| {
             let path = t.path.clone();
             match SourceFile::load(t) {
-                Ok(file) => fix_file(&file, transforms, resolved),
+                Ok(file) => fix_file(&file, transforms, resolved, level),
                 Err(e) => load_failure(path, &e),
             }
         })
         .collect()
 }
 
-/// Run every transform over one file and verify the result.
+/// Run every transform over one file, apply the fixes `level` admits, and
+/// verify the result.
 pub fn fix_file(
     file: &SourceFile,
     transforms: &[Box<dyn Transform>],
     resolved: &Resolved,
+    level: Applicability,
 ) -> FileReport {
     let mut all = Outcome::default();
     for t in transforms {
@@ -138,54 +172,150 @@ pub fn fix_file(
         fixed: None,
         changes: Vec::new(),
         findings: std::mem::take(&mut all.findings),
-        permissions: std::mem::take(&mut all.jobs),
+        payloads: std::mem::take(&mut all.payloads),
         // Kept only for files that change (for their diff).
         original: String::new(),
     };
-    if all.edits.is_empty() {
-        report.findings.sort();
-        return report;
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut allowed = AllowedChanges::default();
+    let mut changes = Vec::new();
+    for fix in all.fixes {
+        if fix.applicability() > level {
+            report.findings.push(withheld(file, &fix.change));
+            continue;
+        }
+        edits.extend(fix.edits);
+        allowed.merge(fix.allowed);
+        changes.push(fix.change);
     }
-    match apply_edits(file.text(), &all.edits)
-        .map_err(|e| e.to_string())
-        .and_then(|new| {
-            verify(file, &new, &all)?;
-            Ok(new)
-        }) {
-        Ok(new) => {
-            if new != file.text() {
+    if !edits.is_empty() {
+        match edit_and_verify(file, &edits, &allowed) {
+            Ok(new) if new != file.text() => {
                 report.original = file.text().to_string();
                 report.fixed = Some(new);
-                report.changes = std::mem::take(&mut all.changes);
+                report.changes = changes;
             }
+            Ok(_) => {}
+            Err(reason) => report.findings.push(Finding {
+                path: file.path().clone(),
+                line: 1,
+                column: 1,
+                severity: Severity::Error,
+                transform: "verify",
+                message: format!("the edited file failed verification: {reason}"),
+                hint: Some(BUG_HINT.into()),
+            }),
         }
-        Err(reason) => report.findings.push(Finding {
-            path: file.path().clone(),
-            line: 1,
-            column: 1,
-            severity: Severity::Error,
-            transform: "verify",
-            message: format!("the edited file failed verification: {reason}"),
-            hint: Some(BUG_HINT.into()),
-        }),
     }
     report.findings.sort();
     report
 }
 
-/// The edited text must parse cleanly and mean the same as the original
-/// except for the intended changes.
-fn verify(file: &SourceFile, after: &str, outcome: &Outcome) -> Result<(), String> {
-    match &file.syntax {
-        Syntax::Yaml(before) => {
-            let after = YamlDoc::parse(after.to_string())
-                .map_err(|e| format!("the result does not parse ({e})"))?;
-            check_changes(before, &after, &outcome.allowed)
+fn edit_and_verify(
+    file: &SourceFile,
+    edits: &[Edit],
+    allowed: &AllowedChanges,
+) -> Result<String, VerifyError> {
+    let new = apply_edits(file.text(), edits).map_err(|e| VerifyError::Overlap {
+        first: e.first,
+        second: e.second,
+    })?;
+    verify(&file.syntax, &new, allowed)?;
+    Ok(new)
+}
+
+/// The note for a fix less certain than the run allows.
+fn withheld(file: &SourceFile, change: &crate::diagnostics::Change) -> Finding {
+    let what = if change.before.is_empty() {
+        format!("`{}`", change.after)
+    } else {
+        format!("`{}` -> `{}`", change.before, change.after)
+    };
+    Finding {
+        path: file.path().clone(),
+        line: change.line,
+        column: 1,
+        severity: Severity::Note,
+        transform: change.transform,
+        message: format!("not applied, an unsafe fix: {what} ({})", change.why),
+        hint: Some("check it, then run again with --unsafe-fixes to apply it".into()),
+    }
+}
+
+/// A load failure as a report.
+fn load_failure(path: PathBuf, e: &crate::source::LoadError) -> FileReport {
+    FileReport {
+        findings: vec![Finding {
+            path: path.clone(),
+            line: e.line(),
+            column: e.column(),
+            severity: if e.is_misnamed() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            transform: "parse",
+            message: e.to_string(),
+            hint: Some(e.hint().into()),
+        }],
+        path,
+        original: String::new(),
+        fixed: None,
+        changes: Vec::new(),
+        payloads: Vec::new(),
+    }
+}
+
+impl Run {
+    /// Write every fixed file; a failed write becomes an error finding.
+    pub fn write(&mut self) {
+        for report in self.reports.iter_mut().filter(|r| r.fixed.is_some()) {
+            let (Some(text), Some(root)) = (&report.fixed, self.roots.get(&report.path)) else {
+                continue;
+            };
+            if let Err(e) = write_atomic(&report.path, root, text) {
+                report.findings.push(Finding {
+                    path: report.path.clone(),
+                    line: 1,
+                    column: 1,
+                    severity: Severity::Error,
+                    transform: "write",
+                    message: e.to_string(),
+                    hint: Some("the file was left as it was".into()),
+                });
+                report.fixed = None;
+            }
         }
-        Syntax::Dockerfile(before) => {
-            let after = crate::dockerfile::parse(after.to_string())
-                .map_err(|e| format!("the result does not parse ({e})"))?;
-            crate::verify::check_dockerfile(before, &after, &outcome.allowed)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            files_scanned: self.reports.len(),
+            requests: self.requests,
+            errors: self.discover_errors.len(),
+            ..Summary::default()
+        };
+        for r in &self.reports {
+            let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
+            if r.fixed.is_some() {
+                summary.files_changed += 1;
+                summary.changes += r.changes.len();
+            }
+            summary.errors += count(Severity::Error);
+            summary.warnings += count(Severity::Warning);
+        }
+        summary
+    }
+
+    /// 2 on any error; 1 when `check` and a file would change; else 0.
+    pub fn exit_code(&self, check: bool) -> u8 {
+        let summary = self.summary();
+        if summary.errors > 0 {
+            EXIT_ERROR
+        } else if check && summary.files_changed > 0 {
+            EXIT_CHANGES
+        } else {
+            EXIT_OK
         }
     }
 }
@@ -193,9 +323,8 @@ fn verify(file: &SourceFile, after: &str, outcome: &Outcome) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::Change;
     use crate::discover::FileKind;
-    use crate::edit::Edit;
-    use crate::transforms::Needs;
 
     /// A transform with a bug: it renames a key it was never allowed to touch.
     struct Rogue;
@@ -209,10 +338,20 @@ mod tests {
 
         fn apply(&self, file: &SourceFile, _resolved: &Resolved) -> Outcome {
             let at = file.text().find("runs-on").expect("the fixture has it");
-            Outcome {
-                edits: vec![Edit::replace(at..at + 7, "run-on")],
-                ..Outcome::default()
-            }
+            let mut out = Outcome::default();
+            out.fix(
+                vec![Edit::replace(at..at + 7, "run-on")],
+                Change {
+                    transform: "rogue",
+                    line: 4,
+                    before: "runs-on".into(),
+                    after: "run-on".into(),
+                    why: "a bug".into(),
+                    applicability: Applicability::Safe,
+                },
+                AllowedChanges::default(),
+            );
+            out
         }
     }
 
@@ -229,7 +368,12 @@ mod tests {
         })
         .unwrap();
         let transforms: Vec<Box<dyn Transform>> = vec![Box::new(Rogue)];
-        let report = fix_file(&file, &transforms, &Resolved::default());
+        let report = fix_file(
+            &file,
+            &transforms,
+            &Resolved::default(),
+            Applicability::Safe,
+        );
         assert!(report.fixed.is_none());
         let f = &report.findings[0];
         assert_eq!((f.severity, f.transform), (Severity::Error, "verify"));

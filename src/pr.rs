@@ -3,14 +3,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::app::{EXIT_ERROR, EXIT_OK, github_token, run_transforms};
 use crate::cli::PrArgs;
 use crate::net::redact_url;
+use crate::pipeline::{EXIT_ERROR, Plan};
 use crate::publish::PrError;
 use crate::publish::body::{commit_message, pr_body, rel};
 use crate::publish::git::{self, PushAuth};
 use crate::publish::pulls::{self, Opened, PullRequestSpec, open_or_update};
 use crate::publish::remote::parse_remote;
+use crate::setup::{self, github_token};
 use crate::transforms::Mode;
 
 /// Run `hardpin pr`; every failure is printed with a hint, and with the
@@ -20,9 +21,8 @@ pub fn pr(args: &PrArgs) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!(
-                "error[pr]: {}\n  help: {}",
-                redact_url(&e.to_string()),
-                e.hint()
+                "{}",
+                crate::render::error(e.kind(), &e.to_string(), e.hint())
             );
             ExitCode::from(EXIT_ERROR)
         }
@@ -100,30 +100,28 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     } else {
         Mode::Fix
     };
-    let mut fixed = run_transforms(
-        mode,
-        args.major,
-        std::slice::from_ref(&root),
-        &args.select,
-        &args.resolve,
-    )?;
+    let transforms = setup::transforms(mode, args.major, &args.select)?;
+    let resolver = setup::resolver(&args.resolve)?;
+    let mut fixed = crate::pipeline::run(&Plan {
+        paths: std::slice::from_ref(&root),
+        transforms: &transforms,
+        resolver: &resolver,
+        level: setup::fix_level(&args.select),
+    });
+    // From here on, paths are relative to the repository.
     for r in &mut fixed.reports {
         r.path = rel(&root, &r.path).into();
         for f in &mut r.findings {
             f.path = r.path.clone();
         }
     }
-    let summary = fixed.print(&args.output, false);
+    crate::render::run(&fixed, &args.output, false);
     let files: Vec<(String, String)> = fixed
         .reports
         .iter()
         .filter_map(|r| Some((r.path.to_string_lossy().to_string(), r.fixed.clone()?)))
         .collect();
-    let code = ExitCode::from(if summary.errors > 0 {
-        EXIT_ERROR
-    } else {
-        EXIT_OK
-    });
+    let code = ExitCode::from(fixed.exit_code(false));
     if files.is_empty() {
         eprintln!(
             "hardpin: nothing to change on {}; no commit, no push, no pull request",
@@ -138,7 +136,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         &base,
         &files,
         &sig,
-        &commit_message(&args.title, &root, &fixed.reports),
+        &commit_message(&args.title, &fixed.reports),
     )?;
     let server = setting(
         args.resolve.github_url.as_deref(),
@@ -167,8 +165,11 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     if !args.select.skip.is_empty() {
         command.push_str(&format!(" --skip {}", args.select.skip.join(",")));
     }
+    if args.select.unsafe_fixes {
+        command.push_str(" --unsafe-fixes");
+    }
     command.push_str(" .");
-    let body = pr_body(&root, &fixed.reports, &command);
+    let body = pr_body(&fixed.reports, &command);
     let spec = PullRequestSpec {
         owner: &owner,
         repo: &name,

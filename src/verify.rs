@@ -1,28 +1,26 @@
-//! What an edit is allowed to change, and the Dockerfile side of the check
-//! that it changed nothing else (the YAML side is in [`crate::yaml::data`]).
+//! The last step before anything is written: the edited text must parse
+//! and mean the same as the original except for the intended changes. The
+//! YAML comparison is in [`crate::yaml::data`]; the Dockerfile one is here.
 
-use std::collections::BTreeSet;
-
+use crate::diagnostics::{AllowedChanges, VerifyError};
 use crate::dockerfile::Dockerfile;
+use crate::source::Syntax;
+use crate::yaml::YamlDoc;
+use crate::yaml::data::check_changes;
 
-/// The differences an edit is allowed to make.
-#[derive(Debug, Default, Clone)]
-pub struct AllowedChanges {
-    /// A YAML scalar may change from `.0` to `.1` wherever it appears
-    /// (aliases of an edited anchor change with it).
-    pub scalars: BTreeSet<(String, String)>,
-    /// Keys that may be added, as the path of the new key.
-    pub added_keys: BTreeSet<Vec<String>>,
-    /// Within a Dockerfile word, `.0` may become `.1` (an image reference
-    /// inside `--from=`, `ARG X=` and the like).
-    pub words: BTreeSet<(String, String)>,
-}
-
-impl AllowedChanges {
-    pub fn merge(&mut self, other: AllowedChanges) {
-        self.scalars.extend(other.scalars);
-        self.added_keys.extend(other.added_keys);
-        self.words.extend(other.words);
+/// Check `after`, the edited text of a file parsed as `before`.
+pub fn verify(before: &Syntax, after: &str, allowed: &AllowedChanges) -> Result<(), VerifyError> {
+    match before {
+        Syntax::Yaml(before) => {
+            let after = YamlDoc::parse(after.to_string())
+                .map_err(|e| VerifyError::Unparsable(Box::new(e)))?;
+            check_changes(before, &after, allowed)
+        }
+        Syntax::Dockerfile(before) => {
+            let after = crate::dockerfile::parse(after.to_string())
+                .map_err(|e| VerifyError::Unparsable(Box::new(e)))?;
+            check_dockerfile(before, &after, allowed)
+        }
     }
 }
 
@@ -32,19 +30,19 @@ pub fn check_dockerfile(
     before: &Dockerfile,
     after: &Dockerfile,
     allowed: &AllowedChanges,
-) -> Result<(), String> {
+) -> Result<(), VerifyError> {
     if before.instructions.len() != after.instructions.len() {
-        return Err("the number of instructions changed".into());
+        return Err(VerifyError::Instructions);
     }
     // Everything but the words (comments, blank lines, heredoc bodies, the
     // spaces between words) must be byte for byte as it was.
     if skeleton(before) != skeleton(after) {
-        return Err("text outside the instructions' words changed".into());
+        return Err(VerifyError::OutsideWords);
     }
     for (a, b) in before.instructions.iter().zip(&after.instructions) {
         let line = crate::yaml::line_col(&before.text, a.words[0].span.start).0;
         if a.keyword != b.keyword || a.words.len() != b.words.len() {
-            return Err(format!("instruction at line {line} changed shape"));
+            return Err(VerifyError::Shape { line });
         }
         for (x, y) in a.words.iter().zip(&b.words) {
             let ok = x.text == y.text
@@ -52,10 +50,11 @@ pub fn check_dockerfile(
                     x.text.contains(old.as_str()) && x.text.replacen(old.as_str(), new, 1) == y.text
                 });
             if !ok {
-                return Err(format!(
-                    "`{}` at line {line} changed to `{}`",
-                    x.text, y.text
-                ));
+                return Err(VerifyError::Word {
+                    before: x.text.clone(),
+                    after: y.text.clone(),
+                    line,
+                });
             }
         }
     }

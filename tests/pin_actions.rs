@@ -19,7 +19,7 @@ fn fixes_fixture_tree() {
     let world = actions_world(GitServer::start());
     let dir = copy_fixture("pin-actions");
     pin_actions(&world.server.url)
-        .args(["--no-cache"])
+        .args(["--no-cache", "--unsafe-fixes"])
         .arg(dir.path())
         .assert()
         .code(0);
@@ -28,6 +28,52 @@ fn fixes_fixture_tree() {
         settings
             .bind(|| insta::assert_snapshot!(format!("fix__{}", path.replace('/', "__")), text));
     }
+}
+
+/// Pinning a branch stops the workflow following it: reported, and applied
+/// only with `--unsafe-fixes`.
+#[test]
+fn branch_pins_are_unsafe_fixes() {
+    let world = actions_world(GitServer::start());
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@main\n      - uses: actions/checkout@v4\n";
+    let dir = workflow_dir(&[("ci.yml", text)]);
+    let out = pin_actions(&world.server.url)
+        .args(["--no-cache", "--format", "json"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let fixed = read_workflow(dir.path(), "ci.yml");
+    assert!(fixed.contains("actions/checkout@main\n"), "{fixed}");
+    assert!(fixed.contains(" # v4.2.2"), "{fixed}");
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let file = &report["files"][0];
+    assert_eq!(file["changes"][0]["applicability"], "safe");
+    let note = file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not applied, an unsafe fix")
+        })
+        .expect("the branch pin is reported");
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("`main` is a branch"),
+        "{note}"
+    );
+    pin_actions(&world.server.url)
+        .args(["--no-cache", "--unsafe-fixes"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let fixed = read_workflow(dir.path(), "ci.yml");
+    assert!(!fixed.contains("@main"), "{fixed}");
+    assert!(fixed.contains(" # main\n"), "{fixed}");
 }
 
 const SIMPLE: &str = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/setup-node@v4 # node\n";

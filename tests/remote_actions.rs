@@ -137,11 +137,15 @@ fn an_action_never_handed_the_token_needs_nothing_unless_checkout_left_credentia
     let cache = tempfile::tempdir().unwrap();
     run(&w, cache.path(), &[]).code(0).stdout(
         predicate::str::contains("\"no-token\"")
-            .and(predicate::str::contains("\"inferred\": true"))
+            .and(predicate::str::contains("\"applicability\": \"unsafe\""))
+            .and(predicate::str::contains("not applied, an unsafe fix"))
             .and(predicate::str::contains(
                 "left its credentials in .git/config, with which it could push",
             )),
     );
+    // An inference is a guess: applied only when asked for.
+    assert!(!read(&w, "quiet.yml").contains("permissions"));
+    run(&w, cache.path(), &["--unsafe-fixes"]).code(0);
     let quiet = read(&w, "quiet.yml");
     assert!(
         quiet.starts_with("on: push\npermissions:\n  contents: read\n"),

@@ -3,8 +3,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::diagnostics::{Finding, Severity};
 use crate::printable;
-use crate::report::{FileReport, Severity};
+use crate::report::FileReport;
 
 /// The trailer that marks a commit as made by `hardpin pr`: a branch whose
 /// tip lacks it holds someone else's work and is never force-pushed over.
@@ -48,11 +49,7 @@ pub fn made_by_hardpin(message: &str) -> bool {
 }
 
 /// One Markdown bullet per finding that `keep` selects.
-fn finding_lines(
-    root: &Path,
-    reports: &[FileReport],
-    keep: impl Fn(&crate::report::Finding) -> bool,
-) -> Vec<String> {
+fn finding_lines(reports: &[FileReport], keep: impl Fn(&Finding) -> bool) -> Vec<String> {
     reports
         .iter()
         .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
@@ -60,7 +57,7 @@ fn finding_lines(
         .map(|(r, f)| {
             format!(
                 "- `{}:{}` {}",
-                cell(&rel(root, &r.path)),
+                cell(&r.path.to_string_lossy()),
                 f.line,
                 prose_cell(&f.message)
             )
@@ -80,7 +77,7 @@ fn section(body: &mut String, title: &str, lines: &[String]) {
     }
 }
 
-/// Relative path of a report under `root`.
+/// Relative path of a report under `root`, as the pull request shows it.
 pub fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
@@ -90,7 +87,8 @@ pub fn rel(root: &Path, path: &Path) -> String {
 
 /// The commit message: a title line, one line per change (escaped, so a
 /// file name cannot add lines or trailers), and hardpin's [`TRAILER`].
-pub fn commit_message(title: &str, root: &Path, reports: &[FileReport]) -> String {
+/// Report paths are relative to the repository.
+pub fn commit_message(title: &str, reports: &[FileReport]) -> String {
     let mut msg = format!("{title}\n\n");
     for r in reports.iter().filter(|r| r.fixed.is_some()) {
         for c in &r.changes {
@@ -101,7 +99,7 @@ pub fn commit_message(title: &str, root: &Path, reports: &[FileReport]) -> Strin
             };
             msg.push_str(&format!(
                 "- {}:{}: {before}{}\n",
-                escape(&rel(root, &r.path)),
+                escape(&r.path.to_string_lossy()),
                 c.line,
                 escape(&c.after)
             ));
@@ -112,8 +110,8 @@ pub fn commit_message(title: &str, root: &Path, reports: &[FileReport]) -> Strin
 }
 
 /// The pull request body: every change, what was left alone and why, and how
-/// to reproduce it.
-pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
+/// to reproduce it. Report paths are relative to the repository.
+pub fn pr_body(reports: &[FileReport], command: &str) -> String {
     let mut b = String::from(
         "This pull request was made by [hardpin](https://github.com/hardpin/hardpin): mutable references are pinned to what they name today, and workflow tokens get only the permissions their jobs need.\n\n## Changes\n\n| file | line | before | after | why |\n|---|---|---|---|---|\n",
     );
@@ -121,7 +119,7 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
         for c in &r.changes {
             b.push_str(&format!(
                 "| `{}` | {} | {} | `{}` | {} |\n",
-                cell(&rel(root, &r.path)),
+                cell(&r.path.to_string_lossy()),
                 c.line,
                 if c.before.is_empty() {
                     String::new()
@@ -133,12 +131,12 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
             ));
         }
     }
-    let left = finding_lines(root, reports, |f| {
+    let left = finding_lines(reports, |f| {
         f.severity != Severity::Note || f.transform == "update-actions"
     });
     section(&mut b, "Left alone", &left);
     // Permission blocks decided from more than the knowledge base say so.
-    let decided = finding_lines(root, reports, |f| {
+    let decided = finding_lines(reports, |f| {
         f.severity == Severity::Note && f.transform == "permissions"
     });
     section(&mut b, "How permissions were decided", &decided);
@@ -150,18 +148,17 @@ pub fn pr_body(root: &Path, reports: &[FileReport], command: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::{commit_message, escape, made_by_hardpin, pr_body};
-    use crate::report::{Change, FileReport};
+    use crate::diagnostics::{Applicability, Change};
+    use crate::report::FileReport;
 
     /// A file name built to forge a trailer, drive the terminal, reverse the
     /// text and break out of a code span.
     const NAME: &str = "x\nCo-authored-by: Mallory <m@example.com>\n\u{1b}[31m\u{202E}lmy.`|.yml";
 
-    fn report(root: &Path) -> FileReport {
+    fn report() -> FileReport {
         FileReport {
-            path: root.join(NAME),
+            path: NAME.into(),
             original: String::new(),
             fixed: Some(String::new()),
             changes: vec![Change {
@@ -170,9 +167,10 @@ mod tests {
                 before: "a/b@v1\n\u{2066}".into(),
                 after: "a/b@0123 # v1`".into(),
                 why: "`v1` can be moved\r\nSigned-off-by: x".into(),
+                applicability: Applicability::Safe,
             }],
             findings: Vec::new(),
-            permissions: Vec::new(),
+            payloads: Vec::new(),
         }
     }
 
@@ -187,8 +185,7 @@ mod tests {
 
     #[test]
     fn file_names_cannot_add_lines_or_trailers() {
-        let root = Path::new("/work");
-        let msg = commit_message("Harden CI", root, &[report(root)]);
+        let msg = commit_message("Harden CI", &[report()]);
         assert_eq!(msg.lines().count(), 5, "{msg}");
         assert!(raw(&msg).is_empty(), "{msg:?}");
         assert!(!msg.contains('`'), "{msg}");
@@ -204,8 +201,7 @@ mod tests {
 
     #[test]
     fn file_names_cannot_break_the_body() {
-        let root = Path::new("/work");
-        let body = pr_body(root, &[report(root)], "hardpin fix .");
+        let body = pr_body(&[report()], "hardpin fix .");
         assert!(raw(&body).is_empty(), "{body:?}");
         let rows: Vec<&str> = body.lines().filter(|l| l.starts_with("| `x")).collect();
         assert_eq!(rows.len(), 1, "{body}");
@@ -226,18 +222,17 @@ mod tests {
 
     #[test]
     fn permission_decisions_are_explained() {
-        let root = Path::new("/r");
-        let mut r = report(root);
-        r.findings.push(crate::report::Finding {
+        let mut r = report();
+        r.findings.push(crate::diagnostics::Finding {
             path: r.path.clone(),
             line: 4,
             column: 5,
-            severity: crate::report::Severity::Note,
+            severity: crate::diagnostics::Severity::Note,
             transform: "permissions",
             message: "job `a` decided from actions never handed the token (inferred)".into(),
             hint: None,
         });
-        let body = pr_body(root, &[r], "hardpin fix .");
+        let body = pr_body(&[r], "hardpin fix .");
         let section = body
             .split("## How permissions were decided")
             .nth(1)

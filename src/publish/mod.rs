@@ -54,10 +54,19 @@ pub enum PrError {
     #[error("cannot prepare the base tree: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Setup(#[from] crate::app::SetupError),
+    Setup(#[from] crate::setup::SetupError),
 }
 
 impl PrError {
+    /// The `error[kind]` a user sees: a bad invocation is a setup error
+    /// whichever command it came through.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PrError::Setup(_) => "setup",
+            _ => "pr",
+        }
+    }
+
     pub fn hint(&self) -> &'static str {
         match self {
             PrError::NotARepo(_) => "run it in a clone of the repository, or give its path",

@@ -11,15 +11,86 @@ pub mod files;
 pub mod github;
 pub mod http;
 pub mod images;
+pub mod memory;
+pub mod network;
 pub mod oci;
 pub mod pktline;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::refs::{is_object_id, is_safe_listed_ref};
+use crate::image::ImageRef;
+use crate::refs::{ActionRef, RepoId, is_object_id, is_safe_listed_ref};
 use crate::version::most_specific;
+use actions::Listings;
+use files::{Files, RemoteFile};
+use images::Digests;
+
+/// Answers what a run needs. The network implementation asks git servers,
+/// registries and raw-file hosts; the in-memory one answers from a table,
+/// so transforms can be tested without any server.
+pub trait Resolver {
+    /// Answer every need; what cannot be answered is an error per item.
+    fn resolve(&self, needs: &Needs) -> Resolved;
+    /// Requests sent so far, retries included.
+    fn request_count(&self) -> usize {
+        0
+    }
+}
+
+/// What must be fetched before transforms can produce edits.
+#[derive(Debug, Default)]
+pub struct Needs {
+    pub repos: BTreeSet<RepoId>,
+    /// Images by [`ImageRef::key`].
+    pub images: BTreeMap<String, ImageRef>,
+    /// Files of other repositories (remote actions, reusable workflows).
+    pub files: BTreeSet<RemoteFile>,
+    /// Remote actions (`false`) and reusable workflows (`true`) that only
+    /// their files can explain: what later rounds fetch.
+    pub remote_uses: BTreeSet<(ActionRef, bool)>,
+}
+
+impl Needs {
+    pub fn is_empty(&self) -> bool {
+        self.repos.is_empty() && self.images.is_empty() && self.files.is_empty()
+    }
+
+    /// Add what another file needs.
+    pub fn merge(&mut self, other: Needs) {
+        self.repos.extend(other.repos);
+        self.images.extend(other.images);
+        self.files.extend(other.files);
+        self.remote_uses.extend(other.remote_uses);
+    }
+
+    /// Drop what `resolved` already answers.
+    pub fn retain_unresolved(&mut self, resolved: &Resolved) {
+        self.repos
+            .retain(|r| !resolved.listings.contains_key(&r.key()));
+        self.images.retain(|k, _| !resolved.images.contains_key(k));
+        self.files
+            .retain(|f| !resolved.files.contains_key(&f.key()));
+    }
+}
+
+/// Everything fetched for a run.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub listings: Listings,
+    pub images: Digests,
+    pub files: Files,
+}
+
+impl Resolved {
+    /// Add the answers of a later round.
+    pub fn merge(&mut self, more: Resolved) {
+        self.listings.extend(more.listings);
+        self.images.extend(more.images);
+        self.files.extend(more.files);
+    }
+}
 
 /// Every tag and branch of a repository, tags peeled to the commit they name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +109,8 @@ pub struct Pin {
     pub comment: String,
     /// The ref named both a tag and a branch; the tag won.
     pub ambiguous: bool,
+    /// The ref is a branch: the workflow may have meant to follow it.
+    pub branch: bool,
 }
 
 /// The ref is neither a tag nor a branch of the repository.
@@ -86,12 +159,14 @@ impl RefListing {
                     commit: commit.clone(),
                     comment: most_specific(short, &same_commit).to_string(),
                     ambiguous: branch.is_some(),
+                    branch: false,
                 })
             }
             (None, Some(commit)) => Ok(Pin {
                 commit: commit.clone(),
                 comment: short.to_string(),
                 ambiguous: false,
+                branch: true,
             }),
             (None, None) => Err(UnknownRef(git_ref.to_string())),
         }

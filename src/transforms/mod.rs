@@ -7,149 +7,40 @@ pub mod pin_actions;
 pub mod pin_images;
 pub mod update_actions;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use permissions::kb::Kb;
 
-use crate::edit::Edit;
-use crate::image::ImageRef;
-use crate::refs::{ActionRef, RepoId};
-use crate::report::{Change, Finding, Severity};
-use crate::resolve::RefListing;
-use crate::resolve::actions::Listings;
-use crate::resolve::files::{Files, RemoteFile};
-use crate::resolve::images::Digests;
+use crate::diagnostics::{AllowedChanges, Change, Edit, Finding, Fix, Payload, Severity};
+use crate::refs::RepoId;
+use crate::resolve::{Needs, RefListing, Resolved};
 use crate::source::SourceFile;
-use crate::yaml::data::AllowedChanges;
-
-/// What must be fetched before transforms can produce edits.
-#[derive(Debug, Default)]
-pub struct Needs {
-    pub repos: BTreeSet<RepoId>,
-    /// Images by [`ImageRef::key`].
-    pub images: BTreeMap<String, ImageRef>,
-    /// Files of other repositories (remote actions, reusable workflows).
-    pub files: BTreeSet<RemoteFile>,
-    /// Remote actions (`false`) and reusable workflows (`true`) that only
-    /// their files can explain: what later rounds fetch.
-    pub remote_uses: BTreeSet<(ActionRef, bool)>,
-}
-
-impl Needs {
-    pub fn is_empty(&self) -> bool {
-        self.repos.is_empty() && self.images.is_empty() && self.files.is_empty()
-    }
-
-    /// Add what another file needs.
-    pub fn merge(&mut self, other: Needs) {
-        self.repos.extend(other.repos);
-        self.images.extend(other.images);
-        self.files.extend(other.files);
-        self.remote_uses.extend(other.remote_uses);
-    }
-
-    /// Drop what `resolved` already answers.
-    pub fn retain_unresolved(&mut self, resolved: &Resolved) {
-        self.repos
-            .retain(|r| !resolved.listings.contains_key(&r.key()));
-        self.images.retain(|k, _| !resolved.images.contains_key(k));
-        self.files
-            .retain(|f| !resolved.files.contains_key(&f.key()));
-    }
-}
-
-/// Everything fetched for a run.
-#[derive(Debug, Default)]
-pub struct Resolved {
-    pub listings: Listings,
-    pub images: Digests,
-    pub files: Files,
-}
-
-impl Resolved {
-    /// Add the answers of a later round.
-    pub fn merge(&mut self, more: Resolved) {
-        self.listings.extend(more.listings);
-        self.images.extend(more.images);
-        self.files.extend(more.files);
-    }
-}
 
 /// A transform's result for one file.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub edits: Vec<Edit>,
-    pub changes: Vec<Change>,
+    pub fixes: Vec<Fix>,
     pub findings: Vec<Finding>,
-    /// The data-level differences these edits are meant to make.
-    pub allowed: AllowedChanges,
-    /// Per-job permission decisions (the permissions transform).
-    pub jobs: Vec<permissions::JobReport>,
-}
-
-impl Resolved {
-    /// The ref listing of `repo`. When it could not be fetched, an error
-    /// finding at `at` says that `what` (e.g. "pin actions/checkout@v4")
-    /// failed, and `None` is returned. Refs the server listed under names
-    /// that are not safe to write are named in a warning.
-    pub fn listing(
-        &self,
-        repo: &RepoId,
-        file: &SourceFile,
-        transform: &'static str,
-        at: usize,
-        what: &str,
-        out: &mut Outcome,
-    ) -> Option<&RefListing> {
-        match self.listings.get(&repo.key())? {
-            Ok(l) => {
-                if !l.skipped.is_empty() {
-                    let shown: Vec<String> = l
-                        .skipped
-                        .iter()
-                        .take(3)
-                        .map(|n| format!("\"{n}\""))
-                        .collect();
-                    out.finding(
-                        file,
-                        transform,
-                        at,
-                        Severity::Warning,
-                        format!(
-                            "{repo} lists {} ref{} whose names are not safe to write ({}); ignored",
-                            l.skipped.len(),
-                            if l.skipped.len() == 1 { "" } else { "s" },
-                            shown.join(", ")
-                        ),
-                        Some("only ref names that follow git's rules in plain printable ASCII are used"),
-                    );
-                }
-                Some(l)
-            }
-            Err(e) => {
-                out.finding(
-                    file,
-                    transform,
-                    at,
-                    Severity::Error,
-                    format!("cannot {what}: {e}"),
-                    Some(e.hint()),
-                );
-                None
-            }
-        }
-    }
+    /// What the transform reports beyond changes (permission decisions).
+    pub payloads: Vec<Arc<dyn Payload>>,
 }
 
 impl Outcome {
     /// Add another transform's outcome for the same file.
     pub fn merge(&mut self, other: Outcome) {
-        self.edits.extend(other.edits);
-        self.changes.extend(other.changes);
+        self.fixes.extend(other.fixes);
         self.findings.extend(other.findings);
-        self.allowed.merge(other.allowed);
-        self.jobs.extend(other.jobs);
+        self.payloads.extend(other.payloads);
+    }
+
+    /// Record a fix: `edits` make `change`, and may change what `allowed`
+    /// says.
+    pub fn fix(&mut self, edits: Vec<Edit>, change: Change, allowed: AllowedChanges) {
+        self.fixes.push(Fix {
+            edits,
+            change,
+            allowed,
+        });
     }
 
     /// Record a finding at a byte offset of `file`.
@@ -172,6 +63,60 @@ impl Outcome {
             message,
             hint: hint.map(str::to_string),
         });
+    }
+}
+
+/// The ref listing of `repo`. When it could not be fetched, an error
+/// finding at `at` says that `what` (e.g. "pin actions/checkout@v4")
+/// failed, and `None` is returned. Refs the server listed under names
+/// that are not safe to write are named in a warning.
+pub fn listing<'a>(
+    resolved: &'a Resolved,
+    repo: &RepoId,
+    file: &SourceFile,
+    transform: &'static str,
+    at: usize,
+    what: &str,
+    out: &mut Outcome,
+) -> Option<&'a RefListing> {
+    match resolved.listings.get(&repo.key())? {
+        Ok(l) => {
+            if !l.skipped.is_empty() {
+                let shown: Vec<String> = l
+                    .skipped
+                    .iter()
+                    .take(3)
+                    .map(|n| format!("\"{n}\""))
+                    .collect();
+                out.finding(
+                    file,
+                    transform,
+                    at,
+                    Severity::Warning,
+                    format!(
+                        "{repo} lists {} ref{} whose names are not safe to write ({}); ignored",
+                        l.skipped.len(),
+                        if l.skipped.len() == 1 { "" } else { "s" },
+                        shown.join(", ")
+                    ),
+                    Some(
+                        "only ref names that follow git's rules in plain printable ASCII are used",
+                    ),
+                );
+            }
+            Some(l)
+        }
+        Err(e) => {
+            out.finding(
+                file,
+                transform,
+                at,
+                Severity::Error,
+                format!("cannot {what}: {e}"),
+                Some(e.hint()),
+            );
+            None
+        }
     }
 }
 

@@ -9,11 +9,12 @@
 
 use tree_sitter::Node;
 
-use super::{Needs, Outcome, Resolved, Transform};
+use super::{Outcome, Transform, listing};
+use crate::diagnostics::Edit;
+use crate::diagnostics::{AllowedChanges, Applicability, Change, Severity};
 use crate::discover::FileKind;
-use crate::edit::Edit;
 use crate::refs::{ActionRef, UsesTarget, classify};
-use crate::report::{Change, Severity};
+use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
 use crate::yaml::{Pair, Scalar, ScalarStyle, YamlDoc, pairs, scalar};
 
@@ -107,9 +108,15 @@ fn pin_one(
     out: &mut Outcome,
 ) {
     let at = s.node.start_byte();
-    let Some(listing) =
-        resolved.listing(&action.repo, file, NAME, at, &format!("pin {action}"), out)
-    else {
+    let Some(listing) = listing(
+        resolved,
+        &action.repo,
+        file,
+        NAME,
+        at,
+        &format!("pin {action}"),
+        out,
+    ) else {
         return;
     };
     let pin = match listing.pin(&action.git_ref) {
@@ -173,27 +180,41 @@ fn pin_one(
         }
         (edits, new_ref.clone())
     };
-    out.edits.extend(edits);
-    out.allowed
-        .scalars
-        .insert((s.value.clone(), new_value.clone()));
+    let mut allowed = AllowedChanges::default();
+    allowed.scalars.insert((s.value.clone(), new_value.clone()));
     if s.style == ScalarStyle::Block {
         // hardpin's reading of a block scalar keeps one final newline; the
         // second parser applies the chomping indicator (`|-` has none).
-        out.allowed
+        allowed
             .scalars
             .insert((s.value.trim().to_string(), new_ref.clone()));
     }
-    out.changes.push(Change {
+    let (why, applicability) = if pin.branch {
+        (
+            format!(
+                "`{}` is a branch: the pin stops following it, so updates come from `hardpin update` or a review",
+                action.git_ref
+            ),
+            Applicability::Unsafe,
+        )
+    } else {
+        (
+            format!(
+                "`{}` can be moved; the commit it names now cannot",
+                action.git_ref
+            ),
+            Applicability::Safe,
+        )
+    };
+    let change = Change {
         transform: NAME,
         line: s.node.start_position().row + 1,
         before: s.value.trim().to_string(),
         after: format!("{new_ref} # {}", pin.comment),
-        why: format!(
-            "`{}` can be moved; the commit it names now cannot",
-            action.git_ref
-        ),
-    });
+        why,
+        applicability,
+    };
+    out.fix(edits, change, allowed);
 }
 
 /// Pin a `uses: |` block scalar in its own style: the ref is replaced on

@@ -11,10 +11,11 @@
 use std::ops::Range;
 
 use super::pin_actions::uses_values;
-use super::{Needs, Outcome, Resolved, Transform};
-use crate::edit::Edit;
+use super::{Outcome, Transform, listing};
+use crate::diagnostics::Edit;
+use crate::diagnostics::{AllowedChanges, Applicability, Change, Severity};
 use crate::refs::{ActionRef, UsesTarget, classify};
-use crate::report::{Change, Severity};
+use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
 use crate::version::{TagVersion, cmp_versions, newest_release};
 use crate::yaml::{Scalar, YamlDoc};
@@ -138,7 +139,7 @@ impl UpdateActions {
             return;
         };
         let what = format!("update {}", action.name());
-        let Some(listing) = resolved.listing(&action.repo, file, NAME, at, &what, out) else {
+        let Some(listing) = listing(resolved, &action.repo, file, NAME, at, &what, out) else {
             return;
         };
         let Some(newest) = newest_release(
@@ -173,20 +174,24 @@ impl UpdateActions {
         }
         let commit = &listing.tags[newest];
         let new_value = format!("{}@{commit}", action.name());
-        out.edits.push(Edit::replace(
-            p.scalar.node.byte_range(),
-            p.scalar.requote(&new_value),
-        ));
-        out.edits.push(Edit::replace(token_span.clone(), newest));
-        out.allowed
+        let mut allowed = AllowedChanges::default();
+        allowed
             .scalars
             .insert((p.scalar.value.clone(), new_value.clone()));
-        out.changes.push(Change {
-            transform: NAME,
-            line: p.scalar.node.start_position().row + 1,
-            before: format!("{} # {current}", p.scalar.value),
-            after: format!("{new_value} # {newest}"),
-            why: format!("{newest} is the newest release after {current}"),
-        });
+        out.fix(
+            vec![
+                Edit::replace(p.scalar.node.byte_range(), p.scalar.requote(&new_value)),
+                Edit::replace(token_span.clone(), newest),
+            ],
+            Change {
+                transform: NAME,
+                line: p.scalar.node.start_position().row + 1,
+                before: format!("{} # {current}", p.scalar.value),
+                after: format!("{new_value} # {newest}"),
+                why: format!("{newest} is the newest release after {current}"),
+                applicability: Applicability::Safe,
+            },
+            allowed,
+        );
     }
 }

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use yaml_rust2::parser::{Event, EventReceiver, Parser};
 
 use super::{ScalarStyle, YamlDoc, scalar};
-pub use crate::verify::AllowedChanges;
+use crate::diagnostics::{AllowedChanges, VerifyError};
 
 /// A parser-neutral view of YAML data: what both parsers are reduced to
 /// before comparison.
@@ -44,11 +44,9 @@ fn marked(anchor: Option<String>, tag: Option<String>, data: Data) -> Data {
 /// hundred bytes of nested aliases (a "billion laughs" file) grow without
 /// bound; here an alias stays a reference to its anchor, and memory is linear
 /// in the file.
-fn load(text: &str) -> Result<Vec<Data>, String> {
+fn load(text: &str) -> Result<Vec<Data>, yaml_rust2::ScanError> {
     let mut sink = Loader::default();
-    Parser::new_from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
-        .load(&mut sink, true)
-        .map_err(|e| e.to_string())?;
+    Parser::new_from_str(text.strip_prefix('\u{feff}').unwrap_or(text)).load(&mut sink, true)?;
     Ok(sink.docs)
 }
 
@@ -129,19 +127,19 @@ pub fn check_changes(
     before: &YamlDoc,
     after: &YamlDoc,
     allowed: &AllowedChanges,
-) -> Result<(), String> {
+) -> Result<(), VerifyError> {
     let (a, b) = (cst_data(before), cst_data(after));
     compare_docs(&a, &b, allowed)?;
     if let Ok(old) = load(&before.text) {
-        let new = load(&after.text).map_err(|e| format!("edited text does not load: {e}"))?;
+        let new = load(&after.text).map_err(|e| VerifyError::Unloadable(Box::new(e)))?;
         compare_docs(&old, &new, allowed)?;
     }
     Ok(())
 }
 
-fn compare_docs(a: &[Data], b: &[Data], allowed: &AllowedChanges) -> Result<(), String> {
+fn compare_docs(a: &[Data], b: &[Data], allowed: &AllowedChanges) -> Result<(), VerifyError> {
     if a.len() != b.len() {
-        return Err("the number of documents changed".into());
+        return Err(VerifyError::Documents);
     }
     a.iter()
         .zip(b)
@@ -153,7 +151,7 @@ fn compare(
     b: &Data,
     path: &mut Vec<String>,
     allowed: &AllowedChanges,
-) -> Result<(), String> {
+) -> Result<(), VerifyError> {
     match (a, b) {
         (Data::Map(x), Data::Map(y)) => {
             // Keys may repeat (later ones win in most loaders): the n-th
@@ -162,7 +160,10 @@ fn compare(
             for (i, (k, v)) in x.iter().enumerate() {
                 let n = count(&x[..i], k);
                 let Some(w) = y.iter().filter(|(k2, _)| k2 == k).nth(n).map(|(_, w)| w) else {
-                    return Err(format!("key `{k}` removed under {}", here(path)));
+                    return Err(VerifyError::KeyRemoved {
+                        key: k.clone(),
+                        at: here(path),
+                    });
                 };
                 path.push(k.clone());
                 compare(v, w, path, allowed)?;
@@ -178,7 +179,10 @@ fn compare(
                     count(x, k) == 0 && count(&y[..i], k) == 0 && allowed.added_keys.contains(path);
                 path.pop();
                 if !ok {
-                    return Err(format!("key `{k}` added under {}", here(path)));
+                    return Err(VerifyError::KeyAdded {
+                        key: k.clone(),
+                        at: here(path),
+                    });
                 }
             }
             Ok(())
@@ -186,7 +190,7 @@ fn compare(
         (Data::Marked(m, v), Data::Marked(n, w)) if m == n => compare(v, w, path, allowed),
         (Data::Seq(x), Data::Seq(y)) => {
             if x.len() != y.len() {
-                return Err(format!("sequence length changed at {}", here(path)));
+                return Err(VerifyError::SequenceLength { at: here(path) });
             }
             for (i, (v, w)) in x.iter().zip(y).enumerate() {
                 path.push(i.to_string());
@@ -201,7 +205,7 @@ fn compare(
         {
             Ok(())
         }
-        _ => Err(format!("value changed at {}", here(path))),
+        _ => Err(VerifyError::Value { at: here(path) }),
     }
 }
 
@@ -340,7 +344,7 @@ mod tests {
         }
     }
 
-    fn check(a: &str, b: &str, allowed: &AllowedChanges) -> Result<(), String> {
+    fn check(a: &str, b: &str, allowed: &AllowedChanges) -> Result<(), VerifyError> {
         check_changes(
             &YamlDoc::parse(a.into()).unwrap(),
             &YamlDoc::parse(b.into()).unwrap(),
@@ -361,7 +365,7 @@ mod tests {
         let a = "x: 1\ny: a/b@v1\n";
         let b = "x: 2\ny: a/b@0123\n";
         let err = check(a, b, &allow(&[("a/b@v1", "a/b@0123")])).unwrap_err();
-        assert!(err.contains("`x`"), "{err}");
+        assert!(err.to_string().contains("`x`"), "{err}");
     }
 
     #[test]

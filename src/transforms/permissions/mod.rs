@@ -30,9 +30,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Needs, Outcome, Resolved, Transform};
+use super::{Outcome, Transform};
+use crate::diagnostics::{AllowedChanges, Applicability, Change, Payload, Severity};
 use crate::discover::FileKind;
-use crate::report::{Change, Severity};
+use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
 use crate::yaml::route::{entries, get};
 use crate::yaml::{YamlDoc, pairs};
@@ -74,10 +75,29 @@ pub struct JobReport {
     /// its file), `no-token` (an action never handed the token).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub rules: BTreeSet<Rule>,
-    /// Decided from what an action's metadata shows rather than from the
-    /// knowledge base's facts about it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub inferred: bool,
+    /// `unsafe` when decided from what an action's metadata does not show
+    /// (it is never handed the token) rather than from facts about it.
+    pub applicability: Applicability,
+}
+
+impl Payload for JobReport {
+    fn key(&self) -> &'static str {
+        NAME
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// How certain a job's decision is: inferred from an action never being
+/// handed the token is a guess about code hardpin has not read.
+fn applicability(rules: &BTreeSet<Rule>) -> Applicability {
+    if rules.contains(&Rule::NoToken) {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    }
 }
 
 /// The repository root a workflow's `./` references are relative to.
@@ -172,15 +192,26 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
     if !any_unknown {
         let mut top = ScopeSet::default();
         top.add("contents", Level::Read, "", "");
+        // Every job without a block of its own (its own withheld as unsafe
+        // too) gets this one: it is as certain as the least certain job.
+        let certainty = jobs
+            .iter()
+            .filter(|j| matches!(j.verdict, Verdict::Known(_)))
+            .map(|j| applicability(&j.rules))
+            .max()
+            .unwrap_or(Applicability::Safe);
         push_block(
             file,
             doc,
             jobs_pair.node,
             &top,
-            unit,
-            true,
-            vec!["permissions".into()],
-            "every job reads the repository, nothing more by default".into(),
+            Block {
+                unit,
+                top_level: true,
+                key_path: vec!["permissions".into()],
+                why: "every job reads the repository, nothing more by default".into(),
+                applicability: certainty,
+            },
             out,
         );
     }
@@ -191,7 +222,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             status: JobStatus::Granted,
             scopes: ScopeSet::default(),
             reasons: Vec::new(),
-            inferred: job.rules.contains(&Rule::NoToken),
+            applicability: applicability(&job.rules),
             rules: job.rules.clone(),
         };
         match &job.verdict {
@@ -253,10 +284,13 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
                             doc,
                             pair,
                             needs,
-                            unit,
-                            false,
-                            vec!["jobs".into(), job.id.clone(), "permissions".into()],
-                            format!("job `{}` gets only what it needs", job.id),
+                            Block {
+                                unit,
+                                top_level: false,
+                                key_path: vec!["jobs".into(), job.id.clone(), "permissions".into()],
+                                why: format!("job `{}` gets only what it needs", job.id),
+                                applicability: report.applicability,
+                            },
                             out,
                         ),
                         None => out.finding(
@@ -271,23 +305,30 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
                 }
             }
         }
-        out.jobs.push(report);
+        out.payloads.push(Arc::new(report));
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A `permissions:` block to insert, and how to report it.
+struct Block {
+    /// The file's indentation step.
+    unit: usize,
+    top_level: bool,
+    key_path: Vec<String>,
+    why: String,
+    applicability: Applicability,
+}
+
 fn push_block(
     file: &SourceFile,
     doc: &YamlDoc,
     before: tree_sitter::Node<'_>,
     scopes: &ScopeSet,
-    unit: usize,
-    top_level: bool,
-    key_path: Vec<String>,
-    why: String,
+    block: Block,
     out: &mut Outcome,
 ) {
-    let Some(edit) = placement::insert_block(doc, before, scopes, unit, top_level) else {
+    let Some(edit) = placement::insert_block(doc, before, scopes, block.unit, block.top_level)
+    else {
         out.finding(
             file,
             NAME,
@@ -307,13 +348,15 @@ fn push_block(
             .map(|(s, g)| format!("{s}: {}", g.level.as_str()))
             .collect()
     };
-    out.changes.push(Change {
+    let change = Change {
         transform: NAME,
         line: before.start_position().row + 1,
         before: String::new(),
-        after: format!("{}: {}", key_path.join("."), after.join(", ")),
-        why,
-    });
-    out.allowed.added_keys.insert(key_path);
-    out.edits.push(edit);
+        after: format!("{}: {}", block.key_path.join("."), after.join(", ")),
+        why: block.why,
+        applicability: block.applicability,
+    };
+    let mut allowed = AllowedChanges::default();
+    allowed.added_keys.insert(block.key_path);
+    out.fix(vec![edit], change, allowed);
 }

@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::scopes::ScopeSet;
-use crate::edit::Edit;
+use crate::diagnostics::Edit;
 use crate::yaml::YamlDoc;
 
 /// `\r\n` when the file's first line ends that way.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::refs::{ActionRef, UsesTarget, classify, is_full_sha};
 use crate::resolve::files::RemoteFile;
-use crate::transforms::{Needs, Resolved};
+use crate::resolve::{Needs, Resolved};
 use crate::yaml::YamlDoc;
 use crate::yaml::route::{entries, get, items};
 use crate::yaml::scalar;

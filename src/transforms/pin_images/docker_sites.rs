@@ -1,8 +1,8 @@
 //! Image references in a Dockerfile.
 
 use super::{Render, Site, image_site};
+use crate::diagnostics::Severity;
 use crate::dockerfile::{Dockerfile, Word};
-use crate::report::Severity;
 
 /// `$NAME` or `${NAME}` exactly.
 fn whole_variable(text: &str) -> Option<&str> {

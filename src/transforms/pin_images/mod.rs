@@ -13,10 +13,11 @@ mod yaml_sites;
 
 use std::ops::Range;
 
-use super::{Needs, Outcome, Resolved, Transform};
-use crate::edit::Edit;
+use super::{Outcome, Transform};
+use crate::diagnostics::Edit;
+use crate::diagnostics::{AllowedChanges, Applicability, Change, Severity};
 use crate::image::ImageRef;
-use crate::report::{Change, Severity};
+use crate::resolve::{Needs, Resolved};
 use crate::source::{SourceFile, Syntax};
 use crate::yaml::ScalarStyle;
 
@@ -169,6 +170,7 @@ fn pin(
     digest: &str,
 ) {
     let pinned = image.pinned(digest);
+    let mut allowed = AllowedChanges::default();
     let replacement = match render {
         Render::Bare => pinned.clone(),
         Render::Yaml {
@@ -177,20 +179,17 @@ fn pin(
             old_value,
         } => {
             let new_value = format!("{prefix}{pinned}");
-            out.allowed
+            allowed
                 .scalars
                 .insert((old_value.clone(), new_value.clone()));
             crate::yaml::scalar::requote_as(*style, &new_value)
         }
     };
-    out.allowed
-        .words
-        .insert((image.to_string(), pinned.clone()));
-    let line = crate::yaml::line_col(file.text(), span.start).0;
-    out.edits.push(Edit::replace(span, replacement));
-    out.changes.push(Change {
+    allowed.words.insert((image.to_string(), pinned.clone()));
+    let at = span.start;
+    let change = Change {
         transform: name,
-        line,
+        line: crate::yaml::line_col(file.text(), at).0,
         before: image.to_string(),
         after: pinned,
         why: match image.digest {
@@ -200,22 +199,17 @@ fn pin(
                 image.tag_or_latest()
             ),
         },
-    });
+        applicability: Applicability::Safe,
+    };
+    out.fix(vec![Edit::replace(span, replacement)], change, allowed);
     if image.tag.is_none() {
         out.finding(
             file,
             name,
-            line_start(file.text(), line),
+            at,
             Severity::Note,
             format!("{image} has no tag: pinned what `latest` names today"),
             Some("write the tag you mean, so that updates stay within it"),
         );
     }
-}
-
-fn line_start(text: &str, line: usize) -> usize {
-    text.split_inclusive('\n')
-        .take(line - 1)
-        .map(str::len)
-        .sum()
 }

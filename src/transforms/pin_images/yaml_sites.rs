@@ -1,8 +1,8 @@
 //! Image references in workflows, action metadata and compose files.
 
 use super::{Render, Site, image_site};
+use crate::diagnostics::Severity;
 use crate::discover::FileKind;
-use crate::report::Severity;
 use crate::yaml::{YamlDoc, pairs, scalar};
 
 /// Where an image is named, and whether it carries `docker://`.

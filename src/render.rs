@@ -1,0 +1,193 @@
+//! How a run is shown: findings and errors (rustc/zizmor style, with a
+//! `help:` line), unified diffs, the summary line, and the JSON report.
+//! Everything from outside (paths, messages quoting server answers) is
+//! escaped here, so none of it can draw on the terminal.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use similar::TextDiff;
+
+use crate::cli::{ColorChoice, Format, OutputArgs};
+use crate::diagnostics::Finding;
+use crate::pipeline::Run;
+use crate::printable::escape;
+use crate::report::{FileReport, Summary};
+
+/// An error that stops a command: `error[kind]: message` and `help: hint`.
+pub fn error(kind: &str, message: &str, hint: &str) -> String {
+    format!(
+        "error[{kind}]: {}\n  help: {}",
+        escape(&crate::net::redact_url(message)),
+        escape(hint)
+    )
+}
+
+/// A unified diff of one file, `a/` and `b/` prefixed like git's. The path
+/// is escaped: a file name with a newline could otherwise forge diff lines.
+pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
+    let path = escape(path);
+    TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// Write a diff, coloured when `color` is set.
+pub fn print_diff(out: &mut impl Write, diff: &str, color: bool) -> std::io::Result<()> {
+    if !color {
+        return out.write_all(diff.as_bytes());
+    }
+    for line in diff.split_inclusive('\n') {
+        let code = if line.starts_with("+++") || line.starts_with("---") {
+            "1"
+        } else if line.starts_with('+') {
+            "32"
+        } else if line.starts_with('-') {
+            "31"
+        } else if line.starts_with("@@") {
+            "36"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            out.write_all(line.as_bytes())?;
+        } else {
+            let body = line.trim_end_matches(['\n', '\r']);
+            write!(out, "\x1b[{code}m{body}\x1b[0m{}", &line[body.len()..])?;
+        }
+    }
+    Ok(())
+}
+
+/// Render a finding as text, `help:` line included.
+pub fn format_finding(f: &Finding) -> String {
+    let sev = f.severity.as_str();
+    // Paths and messages carry outside text (file names, server answers):
+    // escaped, so that none of it can draw on the terminal.
+    let mut s = format!(
+        "{sev}[{}]: {}:{}:{}: {}",
+        f.transform,
+        escape(&f.path.to_string_lossy()),
+        f.line,
+        f.column,
+        escape(&f.message)
+    );
+    if let Some(h) = &f.hint {
+        s.push_str("\n  help: ");
+        s.push_str(&escape(h));
+    }
+    s
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        _ if no_color => false,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    }
+}
+
+fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// Findings and the summary on stderr; diffs (when `diffs`) or the JSON
+/// report on stdout.
+pub fn run(run: &Run, output: &OutputArgs, diffs: bool) {
+    let summary = run.summary();
+    let color = use_color(output.color);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr().lock();
+    for e in &run.discover_errors {
+        let _ = writeln!(
+            err,
+            "{}",
+            error(
+                "discover",
+                &e.to_string(),
+                "give a file or folder that exists and can be read"
+            )
+        );
+    }
+    match output.format {
+        Format::Text => {
+            for r in &run.reports {
+                if let (Some(fixed), true) = (&r.fixed, diffs) {
+                    let _ = print_diff(
+                        &mut out,
+                        &unified_diff(&display_path(&r.path), &r.original, fixed),
+                        color,
+                    );
+                }
+                for f in &r.findings {
+                    let _ = writeln!(err, "{}", format_finding(f));
+                }
+            }
+        }
+        Format::Json => {
+            let _ = writeln!(out, "{}", json_report(&run.reports, &summary, diffs));
+        }
+    }
+    let _ = writeln!(err, "hardpin: {summary}");
+}
+
+fn json_report(reports: &[FileReport], summary: &Summary, with_diff: bool) -> String {
+    let files: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["changed"] = r.fixed.is_some().into();
+            if let (true, Some(fixed)) = (with_diff, &r.fixed) {
+                v["diff"] = unified_diff(&display_path(&r.path), &r.original, fixed).into();
+            }
+            v
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "files": files, "summary": summary }))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Severity;
+
+    #[test]
+    fn outside_text_is_escaped() {
+        let d = unified_diff("x\n+++ b/evil.yml", "a\n", "b\n");
+        assert!(
+            d.starts_with("--- a/x\\n+++ b/evil.yml\n+++ b/x\\n+++ b/evil.yml\n"),
+            "{d}"
+        );
+        let f = Finding {
+            path: "a\u{1b}[2J.yml".into(),
+            line: 1,
+            column: 1,
+            severity: Severity::Error,
+            transform: "pin-actions",
+            message: "tag v1\u{202e}".into(),
+            hint: None,
+        };
+        let text = format_finding(&f);
+        assert!(!text.chars().any(crate::printable::is_unsafe), "{text}");
+    }
+
+    #[test]
+    fn diff_has_headers_and_colors() {
+        let d = unified_diff("x.yml", "a\nb\n", "a\nc\n");
+        assert!(d.starts_with("--- a/x.yml\n+++ b/x.yml\n"));
+        let mut out = Vec::new();
+        print_diff(&mut out, &d, true).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("\x1b[32m+c\x1b[0m\n"));
+        let mut plain = Vec::new();
+        print_diff(&mut plain, &d, false).unwrap();
+        assert_eq!(String::from_utf8(plain).unwrap(), d);
+    }
+}

@@ -1,0 +1,50 @@
+//! The resolver that asks the servers: git smart-HTTP for action refs,
+//! registries for image digests, raw-file hosts for other repositories'
+//! files. All three run at the same time, each with its own bounded
+//! concurrency and cache.
+
+use super::actions::ActionResolver;
+use super::files::FileResolver;
+use super::images::ImageResolver;
+use super::{Needs, Resolved, Resolver};
+
+pub struct NetworkResolver {
+    pub actions: ActionResolver,
+    pub images: ImageResolver,
+    pub files: FileResolver,
+    /// One runtime for the whole run: later rounds reuse its threads.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl NetworkResolver {
+    /// The async runtime the resolvers run on.
+    pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    }
+}
+
+impl Resolver for NetworkResolver {
+    fn resolve(&self, needs: &Needs) -> Resolved {
+        let (listings, images, files) = self.runtime.block_on(async {
+            tokio::join!(
+                self.actions.resolve(&needs.repos),
+                self.images.resolve(&needs.images),
+                self.files.resolve(&needs.files)
+            )
+        });
+        Resolved {
+            listings,
+            images,
+            files,
+        }
+    }
+
+    fn request_count(&self) -> usize {
+        self.actions.github.request_count()
+            + self.images.registry.request_count()
+            + self.files.request_count()
+    }
+}

@@ -1,0 +1,182 @@
+//! Turning the command line and the environment into what a run needs:
+//! the transforms, the resolver, the fix level. Every problem found here
+//! stops the run before any file is read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{ResolveArgs, SelectArgs};
+use crate::diagnostics::Applicability;
+use crate::resolve::actions::ActionResolver;
+use crate::resolve::cache::DiskCache;
+use crate::resolve::docker_config::DockerCredentials;
+use crate::resolve::files::{FileResolver, default_raw_url, token_allowed};
+use crate::resolve::github::GitHubRefs;
+use crate::resolve::http::HttpClient;
+use crate::resolve::images::ImageResolver;
+use crate::resolve::network::NetworkResolver;
+use crate::resolve::oci::{RegistryClient, RegistryConfig};
+use crate::secret::Secret;
+use crate::transforms::permissions::kb::Kb;
+use crate::transforms::{Mode, Transform, select};
+
+/// A problem with the invocation itself, before any file is looked at.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Transform(#[from] crate::transforms::UnknownTransform),
+    #[error(transparent)]
+    Kb(#[from] crate::transforms::permissions::kb::KbError),
+    #[error("invalid URL `{url}` for {what}: {reason}")]
+    Url {
+        what: &'static str,
+        url: String,
+        reason: String,
+    },
+    #[error("cannot start the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("cannot read Docker's config.json: {0}")]
+    DockerConfig(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+impl SetupError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SetupError::Transform(_) => "see `hardpin --help` for the transforms' names",
+            SetupError::Kb(_) => {
+                "fix the knowledge-base file; its format is in transforms/permissions/README.md"
+            }
+            SetupError::Url { .. } => "give an http(s) URL with a host and no credentials",
+            SetupError::Http(_) | SetupError::Runtime(_) => {
+                "this machine could not start what hardpin needs; run again"
+            }
+            SetupError::DockerConfig(_) => {
+                "fix Docker's config.json, or point DOCKER_CONFIG elsewhere"
+            }
+        }
+    }
+}
+
+/// The GitHub token from the environment (`GITHUB_TOKEN`, then `GH_TOKEN`).
+pub fn github_token() -> Option<Secret> {
+    ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().and_then(Secret::new))
+}
+
+fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> {
+    let err = |reason: &str| SetupError::Url {
+        what,
+        url: crate::net::redact_url(raw),
+        reason: reason.to_string(),
+    };
+    let url = reqwest::Url::parse(raw).map_err(|e| err(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(err("expected an http(s) URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err(
+            "credentials do not belong in the URL; use GITHUB_TOKEN",
+        ));
+    }
+    Ok(url)
+}
+
+/// The network resolver the flags and environment describe.
+pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
+    let server = args
+        .github_url
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or("https://github.com");
+    let base = parse_url("--github-url", server)?;
+    let timeout = Duration::from_secs(args.timeout);
+    let client = || {
+        HttpClient::new(timeout)
+            .map(Arc::new)
+            .map_err(SetupError::Http)
+    };
+    let cache = if args.no_cache {
+        DiskCache::disabled()
+    } else {
+        let dir = args
+            .cache_dir
+            .clone()
+            .or_else(|| dirs::cache_dir().map(|d| d.join("hardpin")));
+        DiskCache::new(dir, Duration::from_secs(args.cache_ttl))
+    };
+    let mut registries = RegistryConfig {
+        insecure: args
+            .insecure_registry
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        credentials: DockerCredentials::load().map_err(SetupError::DockerConfig)?,
+        ..RegistryConfig::default()
+    };
+    for m in &args.registry_mirror {
+        let (host, url) = m.split_once('=').ok_or_else(|| SetupError::Url {
+            what: "--registry-mirror",
+            url: m.clone(),
+            reason: "expected HOST=URL".into(),
+        })?;
+        registries.mirrors.insert(
+            host.to_ascii_lowercase(),
+            parse_url("--registry-mirror", url)?,
+        );
+    }
+    let concurrency = usize::from(args.concurrency);
+    let token = github_token();
+    let raw = match args.raw_url.as_deref() {
+        Some(r) => parse_url("--raw-url", r)?,
+        None => default_raw_url(&base),
+    };
+    let files = FileResolver {
+        http: client()?,
+        token: token.clone().filter(|_| token_allowed(&raw, &base)),
+        raw,
+        cache: cache.clone(),
+        offline: args.offline,
+        concurrency,
+    };
+    Ok(NetworkResolver {
+        files,
+        actions: ActionResolver {
+            github: GitHubRefs::new(client()?, base, token),
+            cache: cache.clone(),
+            offline: args.offline,
+            concurrency,
+        },
+        // A client of its own: the GitHub token can never reach a registry.
+        images: ImageResolver {
+            registry: RegistryClient::new(client()?, registries),
+            cache,
+            offline: args.offline,
+            concurrency,
+        },
+        runtime: NetworkResolver::runtime()?,
+    })
+}
+
+/// The transforms `mode` runs, narrowed by `--only`/`--skip`, with the
+/// knowledge base they read.
+pub fn transforms(
+    mode: Mode,
+    major: bool,
+    sel: &SelectArgs,
+) -> Result<Vec<Box<dyn Transform>>, SetupError> {
+    let kb = Kb::load(sel.permissions_kb.as_deref())?;
+    Ok(select(mode, &sel.only, &sel.skip, Arc::new(kb), major)?)
+}
+
+/// The least certain fixes `--unsafe-fixes` lets through.
+pub fn fix_level(sel: &SelectArgs) -> Applicability {
+    if sel.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    }
+}
