@@ -150,7 +150,7 @@ impl Resolvers {
                 .iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
-            credentials: DockerCredentials::load().map_err(SetupError::DockerConfig)?,
+            credentials: DockerCredentials::load().map_err(|e| SetupError::DockerConfig(e.to_string()))?,
             ..RegistryConfig::default()
         };
         for m in &args.registry_mirror {
