@@ -487,7 +487,7 @@ fn valid_permissions(before: &str, after: &str) -> Result<(), String> {
                 Some("write") => Level::Write,
                 other => return Err(format!("bad level {other:?}")),
             };
-            validate(k.as_str().unwrap_or_default(), level)?;
+            validate(k.as_str().unwrap_or_default(), level).map_err(|e| e.to_string())?;
         }
     }
     Ok(())

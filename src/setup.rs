@@ -36,7 +36,7 @@ pub enum SetupError {
     #[error("cannot start the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("cannot read Docker's config.json: {0}")]
-    DockerConfig(String),
+    DockerConfig(#[from] crate::resolve::docker_config::DockerConfigError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }
@@ -114,7 +114,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
             .iter()
             .map(|h| h.to_ascii_lowercase())
             .collect(),
-        credentials: DockerCredentials::load().map_err(SetupError::DockerConfig)?,
+        credentials: DockerCredentials::load()?,
         ..RegistryConfig::default()
     };
     for m in &args.registry_mirror {

@@ -10,6 +10,21 @@ use base64::Engine;
 use crate::image::DOCKER_HUB;
 use crate::secret::Secret;
 
+/// Why Docker's `config.json` could not be used: a typed value, so the
+/// caller sees the JSON error itself and which file it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerConfigError {
+    /// The text is not valid JSON, or not the shape of a `config.json`.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The file at `path` is malformed.
+    #[error("{}: {source}", .path.display())]
+    File {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
 /// A user name and password for one registry.
 #[derive(Debug, Clone)]
 pub struct Credential {
@@ -51,7 +66,7 @@ fn normalise_host(key: &str) -> String {
 impl DockerCredentials {
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. A missing
     /// file means no credentials; a malformed one is an error.
-    pub fn load() -> Result<Self, String> {
+    pub fn load() -> Result<Self, DockerConfigError> {
         let path = std::env::var_os("DOCKER_CONFIG")
             .map(PathBuf::from)
             .or_else(|| dirs::home_dir().map(|h| h.join(".docker")))
@@ -60,13 +75,19 @@ impl DockerCredentials {
             return Ok(Self::default());
         };
         match std::fs::read(&path) {
-            Ok(bytes) => Self::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display())),
+            Ok(bytes) => {
+                Self::parse(&bytes).map_err(|source| DockerConfigError::File { path, source })
+            }
             Err(_) => Ok(Self::default()),
         }
     }
 
-    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
-        let file: ConfigFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn from_json(bytes: &[u8]) -> Result<Self, DockerConfigError> {
+        Ok(Self::parse(bytes)?)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        let file: ConfigFile = serde_json::from_slice(bytes)?;
         let mut out = BTreeMap::new();
         for (key, entry) in file.auths {
             let pair = match (entry.username, entry.password, entry.auth) {

@@ -10,7 +10,7 @@ use reqwest::{StatusCode, Url};
 
 use super::RefListing;
 use super::http::{Fetched, HttpClient, HttpError};
-use super::pktline::{self, Packet};
+use super::pktline::{self, Packet, PktLineError};
 use crate::printable::escape;
 use crate::refs::{RepoId, is_object_id, is_safe_listed_ref};
 use crate::secret::Secret;
@@ -163,10 +163,10 @@ impl GitHubRefs {
         match parse_ls_refs(&bytes) {
             Ok(listing) => Ok(Some(listing)),
             Err(LsRefsError::NotV2) => Ok(None),
-            Err(LsRefsError::Bad(reason)) => Err(FetchError::Protocol {
+            Err(LsRefsError::Bad(e)) => Err(FetchError::Protocol {
                 repo: repo.to_string(),
                 host: self.host(),
-                reason,
+                reason: e.to_string(),
             }),
         }
     }
@@ -179,10 +179,10 @@ impl GitHubRefs {
             .await
             .map_err(|e| self.network(e))?;
         let bytes = self.ok_body(repo, resp)?;
-        parse_advertisement(&bytes).map_err(|reason| FetchError::Protocol {
+        parse_advertisement(&bytes).map_err(|e| FetchError::Protocol {
             repo: repo.to_string(),
             host: self.host(),
-            reason,
+            reason: e.to_string(),
         })
     }
 
@@ -226,7 +226,32 @@ pub enum LsRefsError {
     /// Not a protocol-v2 answer at all: try the v0 advertisement.
     NotV2,
     /// A v2 answer with a malformed line: the listing is refused.
-    Bad(String),
+    Bad(AdvertisementError),
+}
+
+/// Why a ref listing (a v0 `info/refs` advertisement or a v2 `ls-refs`
+/// answer) was refused: a typed value, so tests and callers can tell the
+/// cases apart; [`FetchError::Protocol`] carries its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdvertisementError {
+    /// The pkt-line framing is broken.
+    #[error(transparent)]
+    PktLine(#[from] PktLineError),
+    /// A v2 answer with a delimiter or end packet among the refs.
+    #[error("unexpected control packet in ls-refs answer")]
+    ControlPacket,
+    /// A ref line that is not UTF-8.
+    #[error("ref line is not UTF-8")]
+    NotUtf8,
+    /// A line that is not `<oid> <name>…` (the line as sent).
+    #[error("malformed ref line \"{}\"", escape(.0))]
+    MalformedLine(String),
+    /// An object id that is not 40 lower-case hex (as sent), for a ref.
+    #[error("malformed object id `{}` for {}", escape(.oid), escape(.name))]
+    MalformedObjectId { oid: String, name: String },
+    /// A v0 answer without the `# service=` line.
+    #[error("not a git smart-HTTP advertisement")]
+    NotSmartHttp,
 }
 
 /// At most this many refs with unsafe names are remembered for the warning.
@@ -238,16 +263,15 @@ const MAX_SKIPPED: usize = 100;
 /// whose names are not safe to write anywhere are left out and counted.
 fn listing_from<'a>(
     lines: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> Result<RefListing, String> {
+) -> Result<RefListing, AdvertisementError> {
     let mut listing = RefListing::default();
     for (oid, name, peeled) in lines {
         let commit = peeled.unwrap_or(oid);
         if let Some(bad) = [oid, commit].into_iter().find(|id| !is_object_id(id)) {
-            return Err(format!(
-                "malformed object id `{}` for {}",
-                escape(bad),
-                escape(name)
-            ));
+            return Err(AdvertisementError::MalformedObjectId {
+                oid: bad.to_string(),
+                name: name.to_string(),
+            });
         }
         let (map, short) = if let Some(tag) = name.strip_prefix("refs/tags/") {
             (&mut listing.tags, tag)
@@ -271,21 +295,21 @@ pub fn parse_ls_refs(body: &[u8]) -> Result<RefListing, LsRefsError> {
     if !matches!(packets.last(), Some(Packet::Flush)) {
         return Err(LsRefsError::NotV2);
     }
-    let bad = |m: String| LsRefsError::Bad(m);
+    let bad = LsRefsError::Bad;
     let mut lines = Vec::new();
     for p in &packets[..packets.len() - 1] {
         let Packet::Data(d) = p else {
-            return Err(bad("unexpected control packet in ls-refs answer".into()));
+            return Err(bad(AdvertisementError::ControlPacket));
         };
         let line = std::str::from_utf8(d)
-            .map_err(|_| bad("ref line is not UTF-8".into()))?
+            .map_err(|_| bad(AdvertisementError::NotUtf8))?
             .trim_end_matches('\n');
         if line.starts_with("ERR ") {
             return Err(LsRefsError::NotV2);
         }
         let mut parts = line.split(' ');
         let (Some(oid), Some(name)) = (parts.next(), parts.next()) else {
-            return Err(bad(format!("malformed ref line \"{}\"", escape(line))));
+            return Err(bad(AdvertisementError::MalformedLine(line.to_string())));
         };
         let peeled = parts.find_map(|a| a.strip_prefix("peeled:"));
         lines.push((oid, name, peeled));
@@ -294,14 +318,14 @@ pub fn parse_ls_refs(body: &[u8]) -> Result<RefListing, LsRefsError> {
 }
 
 /// Parse a v0 `info/refs` advertisement; peeled tags come as `<name>^{}`.
-pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
+pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, AdvertisementError> {
     let packets = pktline::decode(body)?;
     let mut direct = Vec::new();
     let mut peeled = std::collections::HashMap::new();
     let mut seen_service = false;
     for p in packets {
         let Packet::Data(d) = p else { continue };
-        let line = std::str::from_utf8(d).map_err(|_| "ref line is not UTF-8")?;
+        let line = std::str::from_utf8(d).map_err(|_| AdvertisementError::NotUtf8)?;
         let line = line
             .split('\0')
             .next()
@@ -312,7 +336,7 @@ pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
             continue;
         }
         let Some((oid, name)) = line.split_once(' ') else {
-            return Err(format!("malformed ref line \"{}\"", escape(line)));
+            return Err(AdvertisementError::MalformedLine(line.to_string()));
         };
         match name.strip_suffix("^{}") {
             Some(base) => {
@@ -322,14 +346,13 @@ pub fn parse_advertisement(body: &[u8]) -> Result<RefListing, String> {
         }
     }
     if !seen_service {
-        return Err("not a git smart-HTTP advertisement".into());
+        return Err(AdvertisementError::NotSmartHttp);
     }
     if let Some((name, oid)) = peeled.iter().find(|(_, oid)| !is_object_id(oid)) {
-        return Err(format!(
-            "malformed object id `{}` for {}",
-            escape(oid),
-            escape(name)
-        ));
+        return Err(AdvertisementError::MalformedObjectId {
+            oid: oid.to_string(),
+            name: name.to_string(),
+        });
     }
     listing_from(
         direct
@@ -408,7 +431,10 @@ mod tests {
         ] {
             let err = parse_ls_refs(&pkt(&[&line, "0000"])).unwrap_err();
             assert!(
-                matches!(err, LsRefsError::Bad(ref m) if m.contains("malformed object id")),
+                matches!(
+                    err,
+                    LsRefsError::Bad(AdvertisementError::MalformedObjectId { .. })
+                ),
                 "{line}: {err:?}"
             );
         }
@@ -419,11 +445,12 @@ mod tests {
             "main refs/tags/v1^{}\n",
             "0000",
         ]);
+        let err = parse_advertisement(&v0).unwrap_err();
         assert!(
-            parse_advertisement(&v0)
-                .unwrap_err()
-                .contains("malformed object id")
+            matches!(err, AdvertisementError::MalformedObjectId { .. }),
+            "{err:?}"
         );
+        assert!(err.to_string().contains("malformed object id"));
     }
 
     #[test]

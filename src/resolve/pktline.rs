@@ -18,22 +18,40 @@ pub enum Packet<'a> {
     ResponseEnd,
 }
 
+/// Why a body is not pkt-line framed: a typed value, so a caller can wrap
+/// it (the ref-listing parsers do) instead of carrying its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PktLineError {
+    /// Fewer than four bytes where a length belongs.
+    #[error("truncated pkt-line header")]
+    TruncatedHeader,
+    /// A length that is not four hex digits (the header, lossily decoded).
+    #[error("bad pkt-line length {0:?}")]
+    BadLength(String),
+    /// Length 3, which no packet can have.
+    #[error("bad pkt-line length 3")]
+    LengthThree,
+    /// A length past the end of the body.
+    #[error("truncated pkt-line")]
+    Truncated,
+}
+
 /// Split a response body into packets; `Err` on malformed framing.
-pub fn decode(mut body: &[u8]) -> Result<Vec<Packet<'_>>, String> {
+pub fn decode(mut body: &[u8]) -> Result<Vec<Packet<'_>>, PktLineError> {
     let mut out = Vec::new();
     while !body.is_empty() {
-        let head = body.get(..4).ok_or("truncated pkt-line header")?;
+        let head = body.get(..4).ok_or(PktLineError::TruncatedHeader)?;
         let len = std::str::from_utf8(head)
             .ok()
             .and_then(|h| usize::from_str_radix(h, 16).ok())
-            .ok_or_else(|| format!("bad pkt-line length {:?}", String::from_utf8_lossy(head)))?;
+            .ok_or_else(|| PktLineError::BadLength(String::from_utf8_lossy(head).into_owned()))?;
         match len {
             0 => out.push(Packet::Flush),
             1 => out.push(Packet::Delim),
             2 => out.push(Packet::ResponseEnd),
-            3 => return Err("bad pkt-line length 3".into()),
+            3 => return Err(PktLineError::LengthThree),
             _ => {
-                let data = body.get(4..len).ok_or("truncated pkt-line")?;
+                let data = body.get(4..len).ok_or(PktLineError::Truncated)?;
                 out.push(Packet::Data(data));
             }
         }

@@ -12,6 +12,7 @@ use super::kb::{Kb, StepContext, action_needs, is_token};
 use super::remote::RemoteFiles;
 use super::scopes::{Level, ScopeSet};
 use super::script::analyze_script;
+use super::unexplained::Unexplained;
 use crate::refs::{UsesTarget, classify};
 use crate::version::TagVersion;
 use crate::yaml::route::{entries, get, items, string_map};
@@ -49,7 +50,7 @@ pub enum Verdict {
     /// Everything it does is understood: it needs exactly these scopes.
     Known(ScopeSet),
     /// Left alone, with the reasons.
-    Unknown(Vec<String>),
+    Unknown(Vec<Unexplained>),
 }
 
 pub struct Job<'t> {
@@ -226,7 +227,7 @@ fn steps_needs(
     env: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
     needs: &mut ScopeSet,
-    unknown: &mut Vec<String>,
+    unknown: &mut Vec<Unexplained>,
 ) {
     let mut ghcr_login = false;
     let mut ghcr_push: Option<&str> = None;
@@ -247,18 +248,24 @@ fn steps_needs(
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             match step_action(&uses.value, major, &with, &step_env, cx) {
-                Ok((_, Rule::NoToken)) if persisted.is_some() => unknown.push(format!(
-                    "step {} (line {line}): `{}` is not in the permissions knowledge base and runs after actions/checkout (step {}) left its credentials in .git/config, with which it could push",
-                    i + 1,
-                    uses.value.trim(),
-                    persisted.unwrap_or_default() + 1
-                )),
+                Ok((_, Rule::NoToken)) if persisted.is_some() => unknown.push(Unexplained::Step {
+                    step: i + 1,
+                    line,
+                    reason: Box::new(Unexplained::AfterPersistedCredentials {
+                        uses: uses.value.trim().to_string(),
+                        checkout_step: persisted.unwrap_or_default() + 1,
+                    }),
+                }),
                 Ok((s, rule)) => {
                     cx.rules.insert(rule);
                     ghcr_login |= s.0.contains_key("packages");
                     needs.extend(&s);
                 }
-                Err(e) => unknown.push(format!("step {} (line {line}): {e}", i + 1)),
+                Err(e) => unknown.push(Unexplained::Step {
+                    step: i + 1,
+                    line,
+                    reason: Box::new(e),
+                }),
             }
             if name == "actions/checkout"
                 && with
@@ -291,13 +298,18 @@ fn steps_needs(
                     }
                     needs.extend(&s);
                 }
-                Err(e) => unknown.push(format!("step {} (line {line}): {e}", i + 1)),
+                Err(e) => unknown.push(Unexplained::Step {
+                    step: i + 1,
+                    line,
+                    reason: Box::new(e),
+                }),
             }
         } else if get(doc, step, "uses").is_none() {
-            unknown.push(format!(
-                "step {} (line {line}): neither `uses:` nor `run:` could be read",
-                i + 1
-            ));
+            unknown.push(Unexplained::Step {
+                step: i + 1,
+                line,
+                reason: Box::new(Unexplained::NoUsesOrRun),
+            });
         }
     }
     if let (true, Some(who)) = (ghcr_login, ghcr_push) {
@@ -328,7 +340,7 @@ pub fn kb_needs(
     name: &str,
     major: Option<u64>,
     ctx: &StepContext<'_>,
-) -> Option<Result<ScopeSet, String>> {
+) -> Option<Result<ScopeSet, Unexplained>> {
     let entries = kb.action_at(name, major);
     if entries.is_empty() {
         return None;
@@ -343,7 +355,12 @@ pub fn kb_needs(
         if let Some(script) = e.run_input.as_ref().and_then(|i| ctx.with.get(i)) {
             match analyze_run(script, kb, &RunContext::from_env(ctx.env)) {
                 Ok(s) => out.extend(&s),
-                Err(why) => return Some(Err(format!("{name}: {why}"))),
+                Err(why) => {
+                    return Some(Err(Unexplained::RunInput {
+                        action: name.to_string(),
+                        reason: Box::new(why),
+                    }));
+                }
             }
         }
     }
@@ -358,7 +375,7 @@ fn step_action(
     with: &BTreeMap<String, String>,
     env: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
-) -> Result<(ScopeSet, Rule), String> {
+) -> Result<(ScopeSet, Rule), Unexplained> {
     let token_passed = with.values().chain(env.values()).any(|v| is_token(v));
     match classify(value) {
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
@@ -369,12 +386,13 @@ fn step_action(
             if let Some(known) = kb_needs(cx.kb, &name, major, &StepContext { with, env }) {
                 return known.map(|s| (s, Rule::KnowledgeBase));
             }
-            let (key, text) = cx.remote.read(&a, false).map_err(|e| {
-                format!(
-                    "`{}` is not in the permissions knowledge base ({e})",
-                    a.name()
-                )
-            })?;
+            let (key, text) =
+                cx.remote
+                    .read(&a, false)
+                    .map_err(|reason| Unexplained::ActionNotInKb {
+                        action: a.name(),
+                        reason: Box::new(reason),
+                    })?;
             let label = format!("`{a}`");
             cx.in_remote_file(|cx| {
                 action_metadata(
@@ -388,47 +406,47 @@ fn step_action(
                 )
             })
         }
-        Ok(UsesTarget::Local) if cx.in_remote => Err(format!(
-            "`{value}` inside a remote action names a file of that repository, which is not read"
-        )),
+        Ok(UsesTarget::Local) if cx.in_remote => {
+            Err(Unexplained::LocalInRemoteAction(value.to_string()))
+        }
         Ok(UsesTarget::Local) => {
             let dir = cx.repo_root.join(value.trim_start_matches("./"));
             let (path, text) = ["action.yml", "action.yaml"]
                 .iter()
                 .find_map(|f| cx.files.read(&dir.join(f)).map(|t| (dir.join(f), t)))
-                .ok_or_else(|| format!("local action `{value}` has no action.yml inside the repository (or it is over the size limit)"))?;
+                .ok_or_else(|| Unexplained::NoActionYml(value.to_string()))?;
             let label = format!("local action `{value}`");
             action_metadata(path, &text, &label, with, env, token_passed, cx)
         }
         Ok(UsesTarget::Docker(_)) if token_passed => {
-            Err(format!("`{value}` is given the workflow token"))
+            Err(Unexplained::DockerGivenToken(value.to_string()))
         }
         Ok(UsesTarget::Docker(_)) => Ok((ScopeSet::default(), Rule::NoToken)),
-        Ok(UsesTarget::Expression) => Err(format!("`{value}` is only known at run time")),
-        Err(e) => Err(e.to_string()),
+        Ok(UsesTarget::Expression) => Err(Unexplained::RunTimeOnly(value.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// actions/github-script: what its script's REST calls need, when it runs
 /// with the workflow token (its `github-token` input's default).
-fn github_script(with: &BTreeMap<String, String>, cx: &Context<'_>) -> Result<ScopeSet, String> {
+fn github_script(
+    with: &BTreeMap<String, String>,
+    cx: &Context<'_>,
+) -> Result<ScopeSet, Unexplained> {
     if with.get("github-token").is_some_and(|t| !is_token(t)) {
-        return Err(
-            "actions/github-script runs with its own `github-token`, whose grants hardpin cannot see"
-                .into(),
-        );
+        return Err(Unexplained::GithubScriptOwnToken);
     }
     let script = match (with.get("script"), with.get("script-file")) {
         (Some(s), None) => s.clone(),
         (None, Some(f)) if !cx.in_remote && !f.contains("${{") => {
             let path = cx.repo_root.join(f.trim_start_matches("./"));
-            cx.files.read(&path).ok_or_else(|| {
-                format!("actions/github-script's script-file `{f}` cannot be read")
-            })?
+            cx.files
+                .read(&path)
+                .ok_or_else(|| Unexplained::ScriptFileUnreadable(f.clone()))?
         }
-        _ => return Err("actions/github-script has no script hardpin can read".into()),
+        _ => return Err(Unexplained::NoScript),
     };
-    analyze_script(&script, cx.kb).map_err(|e| format!("actions/github-script: {e}"))
+    analyze_script(&script, cx.kb).map_err(|e| Unexplained::GithubScript(Box::new(e)))
 }
 
 /// An action read from its `action.yml` (`key` tells it from others, to
@@ -443,13 +461,22 @@ fn action_metadata(
     env: &BTreeMap<String, String>,
     token_passed: bool,
     cx: &mut Context<'_>,
-) -> Result<(ScopeSet, Rule), String> {
+) -> Result<(ScopeSet, Rule), Unexplained> {
     if cx.stack.contains(&key) || cx.stack.len() > 8 {
-        return Err(format!("{label} refers to itself"));
+        return Err(Unexplained::ActionRecursion {
+            label: label.to_string(),
+        });
     }
-    let doc = YamlDoc::parse(text.to_string()).map_err(|e| format!("{label}: {e}"))?;
-    let root = doc_root(&doc).ok_or_else(|| format!("{label} is empty"))?;
-    let runs = get(&doc, root, "runs").ok_or_else(|| format!("{label} has no `runs:`"))?;
+    let doc = YamlDoc::parse(text.to_string()).map_err(|source| Unexplained::ActionYaml {
+        label: label.to_string(),
+        source,
+    })?;
+    let root = doc_root(&doc).ok_or_else(|| Unexplained::EmptyAction {
+        label: label.to_string(),
+    })?;
+    let runs = get(&doc, root, "runs").ok_or_else(|| Unexplained::NoRuns {
+        label: label.to_string(),
+    })?;
     let using = get(&doc, runs, "using")
         .and_then(|u| scalar(&doc, u))
         .map(|s| s.value)
@@ -472,7 +499,10 @@ fn action_metadata(
         .collect();
     if using != "composite" {
         if token_passed || !token_inputs.is_empty() {
-            return Err(format!("{label} ({using}) is given the workflow token"));
+            return Err(Unexplained::ActionGivenToken {
+                label: label.to_string(),
+                using,
+            });
         }
         return Ok((ScopeSet::default(), Rule::NoToken));
     }
@@ -490,7 +520,10 @@ fn action_metadata(
     cx.token_inputs = outer;
     match unknown.is_empty() {
         true => Ok((needs, Rule::Inspected)),
-        false => Err(format!("in {label}: {}", unknown.join("; "))),
+        false => Err(Unexplained::InComposite {
+            label: label.to_string(),
+            reasons: unknown,
+        }),
     }
 }
 
@@ -502,17 +535,17 @@ fn reusable_workflow(
     major: Option<u64>,
     with: &BTreeMap<String, String>,
     cx: &mut Context<'_>,
-) -> Result<ScopeSet, String> {
+) -> Result<ScopeSet, Unexplained> {
     match classify(value) {
-        Ok(UsesTarget::Local) if cx.in_remote => Err(format!(
-            "`{value}` inside a remote workflow names a file of that repository, which is not read"
-        )),
+        Ok(UsesTarget::Local) if cx.in_remote => {
+            Err(Unexplained::LocalInRemoteWorkflow(value.to_string()))
+        }
         Ok(UsesTarget::Local) => {
             let path = cx.repo_root.join(value.trim_start_matches("./"));
             let text = cx
                 .files
                 .read(&path)
-                .ok_or_else(|| format!("reusable workflow `{value}` cannot be read"))?;
+                .ok_or_else(|| Unexplained::WorkflowUnreadable(value.to_string()))?;
             called_workflow(path, text, value, cx)
         }
         Ok(UsesTarget::Remote(a) | UsesTarget::Pinned(a)) => {
@@ -522,16 +555,17 @@ fn reusable_workflow(
                 cx.rules.insert(Rule::KnowledgeBase);
                 return known;
             }
-            let (key, text) = cx.remote.read(&a, true).map_err(|e| {
-                format!(
-                    "reusable workflow `{}` is not in the permissions knowledge base ({e})",
-                    a.name()
-                )
-            })?;
+            let (key, text) =
+                cx.remote
+                    .read(&a, true)
+                    .map_err(|reason| Unexplained::WorkflowNotInKb {
+                        workflow: a.name(),
+                        reason: Box::new(reason),
+                    })?;
             cx.in_remote_file(|cx| called_workflow(PathBuf::from(key), text.to_string(), value, cx))
         }
-        Ok(_) => Err(format!("`{value}` is only known at run time")),
-        Err(e) => Err(e.to_string()),
+        Ok(_) => Err(Unexplained::RunTimeOnly(value.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -542,11 +576,14 @@ fn called_workflow(
     text: String,
     value: &str,
     cx: &mut Context<'_>,
-) -> Result<ScopeSet, String> {
+) -> Result<ScopeSet, Unexplained> {
     if cx.stack.contains(&key) || cx.stack.len() > 8 {
-        return Err(format!("reusable workflow `{value}` calls itself"));
+        return Err(Unexplained::WorkflowRecursion(value.to_string()));
     }
-    let doc = YamlDoc::parse(text).map_err(|e| format!("reusable workflow `{value}`: {e}"))?;
+    let doc = YamlDoc::parse(text).map_err(|source| Unexplained::WorkflowYaml {
+        workflow: value.to_string(),
+        source,
+    })?;
     cx.rules.insert(Rule::Inspected);
     if let Some(root) = doc_root(&doc)
         && let Some(p) = get(&doc, root, "permissions")
@@ -572,11 +609,11 @@ fn called_workflow(
                 }
             }
             Verdict::Unknown(why) => {
-                return Err(format!(
-                    "reusable workflow `{value}`, job `{}`: {}",
-                    job.id,
-                    why.join("; ")
-                ));
+                return Err(Unexplained::CalledJob {
+                    workflow: value.to_string(),
+                    job: job.id,
+                    reasons: why,
+                });
             }
         }
     }
@@ -600,12 +637,12 @@ fn callee_job_maps(doc: &YamlDoc, set: &mut ScopeSet, value: &str) {
 
 /// A declared `permissions:` map as needs; `read-all`/`write-all` cannot be
 /// granted scope by scope.
-fn declared_map(doc: &YamlDoc, node: Node<'_>, value: &str) -> Result<ScopeSet, String> {
+fn declared_map(doc: &YamlDoc, node: Node<'_>, value: &str) -> Result<ScopeSet, Unexplained> {
     if let Some(s) = scalar(doc, node) {
-        return Err(format!(
-            "reusable workflow `{value}` declares `permissions: {}`",
-            s.value
-        ));
+        return Err(Unexplained::WorkflowDeclaresAll {
+            workflow: value.to_string(),
+            permissions: s.value,
+        });
     }
     let mut set = ScopeSet::default();
     for (scope, level) in string_map(doc, Some(node)) {

@@ -2,6 +2,7 @@
 
 use super::kb::{Kb, When, is_token};
 use super::scopes::{Level, ScopeSet};
+use super::unexplained::Unexplained;
 
 /// What a script can reach.
 #[derive(Debug, Clone, Default)]
@@ -140,7 +141,7 @@ fn mentions_token(words: &[String], ctx: &RunContext) -> bool {
 }
 
 /// The scopes `script` needs, or why that cannot be known.
-pub fn analyze_run(script: &str, kb: &Kb, ctx: &RunContext) -> Result<ScopeSet, String> {
+pub fn analyze_run(script: &str, kb: &Kb, ctx: &RunContext) -> Result<ScopeSet, Unexplained> {
     let mut out = ScopeSet::default();
     let env_token = !ctx.token_vars.is_empty();
     for words in simple_commands(script) {
@@ -186,9 +187,7 @@ pub fn analyze_run(script: &str, kb: &Kb, ctx: &RunContext) -> Result<ScopeSet, 
             continue;
         }
         if uses_token && !is_harmless(prog, &words, kb) {
-            return Err(format!(
-                "the workflow token reaches `{prog}`, and hardpin cannot see what it does with it"
-            ));
+            return Err(Unexplained::TokenReaches(prog.to_string()));
         }
     }
     Ok(out)
@@ -246,7 +245,7 @@ fn positional(words: &[String], skip: usize) -> Vec<&str> {
     out
 }
 
-fn gh(words: &[String], kb: &Kb, ctx: &RunContext, out: &mut ScopeSet) -> Result<(), String> {
+fn gh(words: &[String], kb: &Kb, ctx: &RunContext, out: &mut ScopeSet) -> Result<(), Unexplained> {
     let args = positional(words, 1);
     if !ctx.gh_has_token() {
         // gh has no token here: it cannot use the workflow token.
@@ -265,18 +264,15 @@ fn gh(words: &[String], kb: &Kb, ctx: &RunContext, out: &mut ScopeSet) -> Result
             let method = explicit.unwrap_or(if writes_body { "POST" } else { "GET" });
             api_scope(&format!("gh api {endpoint}"), endpoint, method, kb, out)
         }
-        Some(sub @ ("secret" | "variable")) => Err(format!(
-            "`gh {sub}` cannot be done with the workflow token (use an App token or a PAT)"
-        )),
+        Some(sub @ ("secret" | "variable")) => Err(Unexplained::GhNeedsOtherToken(sub.to_string())),
         _ => {
             let rule = kb.gh.iter().find(|r| {
                 let want: Vec<&str> = r.command.split(' ').collect();
                 args.len() >= want.len() && want.iter().zip(&args).all(|(a, b)| a == b)
             });
             let Some(rule) = rule else {
-                return Err(format!(
-                    "`gh {}` is not in hardpin's rules",
-                    args.iter().take(2).copied().collect::<Vec<_>>().join(" ")
+                return Err(Unexplained::GhNotInRules(
+                    args.iter().take(2).copied().collect::<Vec<_>>().join(" "),
                 ));
             };
             let who = format!("gh {}", rule.command);
@@ -300,7 +296,7 @@ fn flag_value<'a>(words: &'a [String], names: &[&str]) -> Option<&'a str> {
     })
 }
 
-fn curl(words: &[String], kb: &Kb, out: &mut ScopeSet) -> Result<(), String> {
+fn curl(words: &[String], kb: &Kb, out: &mut ScopeSet) -> Result<(), Unexplained> {
     let url = words
         .iter()
         .find(|w| w.contains("api.github.com"))
@@ -325,18 +321,14 @@ pub fn api_scope(
     method: &str,
     kb: &Kb,
     out: &mut ScopeSet,
-) -> Result<(), String> {
+) -> Result<(), Unexplained> {
     let path = endpoint
         .split('?')
         .next()
         .unwrap_or_default()
         .trim_start_matches('/');
     let parts: Vec<&str> = path.split('/').collect();
-    let unknown = || {
-        Err(format!(
-            "`{who}` calls an endpoint hardpin's rules do not cover"
-        ))
-    };
+    let unknown = || Err(Unexplained::UncoveredEndpoint(who.to_string()));
     if parts.first() != Some(&"repos") || parts.len() < 4 {
         return unknown();
     }
@@ -372,7 +364,7 @@ pub fn api_scope(
 mod tests {
     use super::*;
 
-    fn run(script: &str, vars: &[&str]) -> Result<Vec<(String, Level)>, String> {
+    fn run(script: &str, vars: &[&str]) -> Result<Vec<(String, Level)>, Unexplained> {
         let kb = Kb::load(None).unwrap();
         let ctx = RunContext {
             token_vars: vars.iter().map(|v| v.to_string()).collect(),

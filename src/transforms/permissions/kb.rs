@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::scopes::{Level, ScopeSet, validate};
+use super::unexplained::Unexplained;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/permissions_kb.rs"));
@@ -172,10 +173,10 @@ impl Kb {
             .flat_map(|r| &r.scopes)
             .chain(parsed.command.iter().flat_map(|r| &r.scopes));
         for (scope, level) in rule_scopes {
-            validate(scope, *level).map_err(err)?;
+            validate(scope, *level).map_err(|e| err(e.to_string()))?;
         }
         for scope in parsed.api.values() {
-            validate(scope, Level::Read).map_err(err)?;
+            validate(scope, Level::Read).map_err(|e| err(e.to_string()))?;
         }
         for (key, entry) in parsed.actions {
             let key = key.to_ascii_lowercase();
@@ -282,9 +283,9 @@ pub fn action_needs(
     name: &str,
     entry: &ActionEntry,
     ctx: &StepContext<'_>,
-) -> Result<ScopeSet, String> {
+) -> Result<ScopeSet, Unexplained> {
     if let Some(why) = &entry.unknown {
-        return Err(why.clone());
+        return Err(Unexplained::KnowledgeBase(why.clone()));
     }
     if let Some(why) = &entry.unknown_with_token
         && ctx
@@ -293,7 +294,7 @@ pub fn action_needs(
             .chain(ctx.env.values())
             .any(|v| is_token(v))
     {
-        return Err(why.clone());
+        return Err(Unexplained::KnowledgeBase(why.clone()));
     }
     let mut out = ScopeSet::default();
     if let Some(input) = &entry.token_input {

@@ -23,6 +23,7 @@ pub mod placement;
 pub mod remote;
 pub mod scopes;
 pub mod script;
+pub mod unexplained;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -241,13 +242,13 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             }
             Verdict::Unknown(reasons) => {
                 report.status = JobStatus::Unknown;
-                report.reasons = reasons.clone();
+                report.reasons = reasons.iter().map(ToString::to_string).collect();
                 out.finding(
                     file,
                     NAME,
                     at,
                     Severity::Warning,
-                    format!("job `{}` left on the default token permissions: {}", job.id, reasons.join("; ")),
+                    format!("job `{}` left on the default token permissions: {}", job.id, report.reasons.join("; ")),
                     Some("add what it needs to a --permissions-kb file, or write its permissions: block by hand"),
                 );
             }

@@ -8,15 +8,46 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::refs::{ActionRef, UsesTarget, classify, is_full_sha};
+use crate::refs::{ActionRef, RepoId, UsesTarget, classify, is_full_sha};
 use crate::resolve::files::RemoteFile;
-use crate::resolve::{Needs, Resolved};
+use crate::resolve::github::FetchError;
+use crate::resolve::{Needs, Resolved, UnknownRef};
 use crate::yaml::YamlDoc;
 use crate::yaml::route::{entries, get, items};
 use crate::yaml::scalar;
 
 use super::analyze::doc_root;
 use super::kb::Kb;
+
+/// Why a remote action's or workflow's file is not there to read: a typed
+/// value, which the analysis keeps inside its reason for leaving a job alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemoteError {
+    /// Not fetched (not wanted in any round, or nothing is fetched).
+    #[error("`{0}` was not fetched")]
+    NotFetched(ActionRef),
+    /// Fetching it failed.
+    #[error("cannot read `{action}`: {source}")]
+    Unreadable {
+        action: ActionRef,
+        source: Box<FetchError>,
+    },
+    /// Its ref is not a commit, and its repository's refs were not listed.
+    #[error("the refs of {0} were not listed")]
+    NotListed(RepoId),
+    /// Listing its repository's refs failed.
+    #[error("cannot list {repo}: {source}")]
+    CannotList {
+        repo: RepoId,
+        source: Box<FetchError>,
+    },
+    /// Its repository has no such tag or branch.
+    #[error("{action}: {source}")]
+    UnknownRef {
+        action: ActionRef,
+        source: UnknownRef,
+    },
+}
 
 /// Reads files of other repositories for the analysis.
 pub trait RemoteFiles: Sync {
@@ -27,7 +58,7 @@ pub trait RemoteFiles: Sync {
         &self,
         action: &ActionRef,
         workflow_call: bool,
-    ) -> Result<(String, Arc<String>), String>;
+    ) -> Result<(String, Arc<String>), RemoteError>;
 }
 
 /// Nothing is fetched (tests of the analysis alone, `--offline` without a
@@ -35,8 +66,8 @@ pub trait RemoteFiles: Sync {
 pub struct NoRemote;
 
 impl RemoteFiles for NoRemote {
-    fn read(&self, action: &ActionRef, _: bool) -> Result<(String, Arc<String>), String> {
-        Err(format!("`{action}` was not fetched"))
+    fn read(&self, action: &ActionRef, _: bool) -> Result<(String, Arc<String>), RemoteError> {
+        Err(RemoteError::NotFetched(action.clone()))
     }
 }
 
@@ -45,7 +76,7 @@ enum Wanted {
     File(RemoteFile),
     /// Its repository's refs must be listed first.
     Listing,
-    Failed(String),
+    Failed(RemoteError),
 }
 
 fn wanted(action: &ActionRef, workflow_call: bool, resolved: &Resolved) -> Wanted {
@@ -54,10 +85,20 @@ fn wanted(action: &ActionRef, workflow_call: bool, resolved: &Resolved) -> Wante
     } else {
         match resolved.listings.get(&action.repo.key()) {
             None => return Wanted::Listing,
-            Some(Err(e)) => return Wanted::Failed(format!("cannot list {}: {e}", action.repo)),
+            Some(Err(e)) => {
+                return Wanted::Failed(RemoteError::CannotList {
+                    repo: action.repo.clone(),
+                    source: Box::new(e.clone()),
+                });
+            }
             Some(Ok(listing)) => match listing.pin(&action.git_ref) {
                 Ok(pin) => pin.commit,
-                Err(e) => return Wanted::Failed(format!("{action}: {e}")),
+                Err(source) => {
+                    return Wanted::Failed(RemoteError::UnknownRef {
+                        action: action.clone(),
+                        source,
+                    });
+                }
             },
         }
     };
@@ -74,14 +115,17 @@ impl RemoteFiles for Resolved {
         &self,
         action: &ActionRef,
         workflow_call: bool,
-    ) -> Result<(String, Arc<String>), String> {
+    ) -> Result<(String, Arc<String>), RemoteError> {
         match wanted(action, workflow_call, self) {
             Wanted::File(f) => match self.files.get(&f.key()) {
                 Some(Ok(text)) => Ok((f.key(), text.clone())),
-                Some(Err(e)) => Err(format!("cannot read `{action}`: {e}")),
-                None => Err(format!("`{action}` was not fetched")),
+                Some(Err(e)) => Err(RemoteError::Unreadable {
+                    action: action.clone(),
+                    source: Box::new(e.clone()),
+                }),
+                None => Err(RemoteError::NotFetched(action.clone())),
             },
-            Wanted::Listing => Err(format!("the refs of {} were not listed", action.repo)),
+            Wanted::Listing => Err(RemoteError::NotListed(action.repo.clone())),
             Wanted::Failed(why) => Err(why),
         }
     }

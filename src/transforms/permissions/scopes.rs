@@ -43,13 +43,26 @@ pub const SCOPES: &[(&str, &[Level])] = &[
     ("vulnerability-alerts", &[Level::Read]),
 ];
 
+/// Why a `scope: level` pair is not valid on github.com; a typed value so a
+/// knowledge-base file's error can say which entry and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// Not one of [`SCOPES`].
+    #[error("unknown scope `{0}`")]
+    Unknown(String),
+    /// A scope that does not accept this level (`id-token: read`).
+    #[error("`{scope}` cannot be `{}`", .level.as_str())]
+    Level { scope: String, level: Level },
+}
+
 /// `Err` says why `scope: level` is not valid on github.com.
-pub fn validate(scope: &str, level: Level) -> Result<(), String> {
+pub fn validate(scope: &str, level: Level) -> Result<(), ScopeError> {
     match SCOPES.iter().find(|(s, _)| *s == scope) {
-        None => Err(format!("unknown scope `{scope}`")),
-        Some((_, levels)) if !levels.contains(&level) => {
-            Err(format!("`{scope}` cannot be `{}`", level.as_str()))
-        }
+        None => Err(ScopeError::Unknown(scope.to_string())),
+        Some((_, levels)) if !levels.contains(&level) => Err(ScopeError::Level {
+            scope: scope.to_string(),
+            level,
+        }),
         Some(_) => Ok(()),
     }
 }

@@ -11,6 +11,7 @@ use tree_sitter::{Node, Parser};
 use super::commands::api_scope;
 use super::kb::Kb;
 use super::scopes::ScopeSet;
+use super::unexplained::Unexplained;
 
 /// Identifiers that reach the token or run programs the script cannot be
 /// followed into.
@@ -25,7 +26,7 @@ const OPAQUE_MODULES: &[&str] = &[
 ];
 
 /// The scopes `script` needs, or why that cannot be known.
-pub fn analyze_script(script: &str, kb: &Kb) -> Result<ScopeSet, String> {
+pub fn analyze_script(script: &str, kb: &Kb) -> Result<ScopeSet, Unexplained> {
     // `${{ … }}` is substituted before the script runs: stand in a name.
     let source = replace_expressions(script);
     let mut parser = Parser::new();
@@ -36,9 +37,9 @@ pub fn analyze_script(script: &str, kb: &Kb) -> Result<ScopeSet, String> {
         .expect("tree-sitter-javascript is ABI-compatible with tree-sitter");
     let tree = parser
         .parse(&source, None)
-        .ok_or("the script could not be parsed")?;
+        .ok_or(Unexplained::ScriptNotParsed)?;
     if tree.root_node().has_error() {
-        return Err("the script does not parse as JavaScript".into());
+        return Err(Unexplained::NotJavaScript);
     }
     let mut out = ScopeSet::default();
     let mut cursor = tree.walk();
@@ -51,17 +52,13 @@ pub fn analyze_script(script: &str, kb: &Kb) -> Result<ScopeSet, String> {
                 use_of_client(node, &source, kb, &mut out)?;
             }
             "identifier" if OPAQUE.contains(&text) => {
-                return Err(format!(
-                    "the script uses `{text}`, which hardpin cannot follow"
-                ));
+                return Err(Unexplained::OpaqueIdentifier(text.to_string()));
             }
             "string_fragment"
                 if OPAQUE_MODULES.iter().any(|m| text.starts_with(m))
                     && is_module_name(node, &source) =>
             {
-                return Err(format!(
-                    "the script loads `{text}`, which hardpin cannot follow"
-                ));
+                return Err(Unexplained::OpaqueModule(text.to_string()));
             }
             _ => {}
         }
@@ -120,7 +117,12 @@ fn literal(node: Node<'_>, source: &str) -> Option<String> {
 }
 
 /// Read one use of the client object `github` and add what it needs.
-fn use_of_client(ident: Node<'_>, source: &str, kb: &Kb, out: &mut ScopeSet) -> Result<(), String> {
+fn use_of_client(
+    ident: Node<'_>,
+    source: &str,
+    kb: &Kb,
+    out: &mut ScopeSet,
+) -> Result<(), Unexplained> {
     // Climb `github.a.b.c` as far as it is a plain member chain.
     let mut chain = Vec::new();
     let mut top = ident;
@@ -136,11 +138,11 @@ fn use_of_client(ident: Node<'_>, source: &str, kb: &Kb, out: &mut ScopeSet) -> 
         chain.push(prop);
         top = parent;
     }
-    let cannot = |what: &str| {
-        Err(format!(
-            "the script uses `{}` in a way hardpin cannot follow ({what})",
-            &source[top.byte_range()]
-        ))
+    let cannot = |what: &'static str| {
+        Err(Unexplained::UntraceableClient {
+            expr: source[top.byte_range()].to_string(),
+            what,
+        })
     };
     let call = top.parent().filter(|p| {
         p.kind() == "call_expression" && p.child_by_field_name("function") == Some(top)
@@ -168,9 +170,7 @@ fn use_of_client(ident: Node<'_>, source: &str, kb: &Kb, out: &mut ScopeSet) -> 
             let path = path.replace("{owner}", "o").replace("{repo}", "r");
             api_scope(&format!("github.request('{route}')"), &path, verb, kb, out)
         }
-        (["graphql"], _) => {
-            Err("the script calls github.graphql, whose needs hardpin cannot read".into())
-        }
+        (["graphql"], _) => Err(Unexplained::Graphql),
         (["rest", ns, method] | [ns, method], _) if *ns != "rest" => {
             let in_paginate = top.parent().is_some_and(|args| {
                 args.kind() == "arguments"
@@ -195,13 +195,13 @@ fn use_of_client(ident: Node<'_>, source: &str, kb: &Kb, out: &mut ScopeSet) -> 
 
 /// `github.rest.<ns>.<method>`: the endpoint's path segment from the
 /// knowledge base's `[octokit]` table, its verb from the method's name.
-fn octokit_method(ns: &str, method: &str, kb: &Kb, out: &mut ScopeSet) -> Result<(), String> {
+fn octokit_method(ns: &str, method: &str, kb: &Kb, out: &mut ScopeSet) -> Result<(), Unexplained> {
     let who = format!("github.rest.{ns}.{method}");
     let segment = kb
         .octokit
         .get(&format!("{ns}.{method}"))
         .or_else(|| kb.octokit.get(&format!("{ns}.*")))
-        .ok_or_else(|| format!("the script calls `{who}`, which hardpin's rules do not cover"))?;
+        .ok_or_else(|| Unexplained::UncoveredOctokit(who.clone()))?;
     if segment.is_empty() {
         // Repository metadata: every token can read it.
         return Ok(());
@@ -218,7 +218,7 @@ mod tests {
     use super::*;
     use crate::transforms::permissions::scopes::Level;
 
-    fn run(script: &str) -> Result<Vec<(String, Level)>, String> {
+    fn run(script: &str) -> Result<Vec<(String, Level)>, Unexplained> {
         let kb = Kb::load(None).unwrap();
         analyze_script(script, &kb).map(|s| s.0.into_iter().map(|(k, g)| (k, g.level)).collect())
     }
