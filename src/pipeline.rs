@@ -193,6 +193,7 @@ pub fn fix_file(
             Ok(new) if new != file.text() => {
                 report.original = file.text().to_string();
                 report.fixed = Some(new);
+                changes.sort_by_key(|c| c.line);
                 report.changes = changes;
             }
             Ok(_) => {}

@@ -157,19 +157,13 @@ pub enum Phase {
 pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn Transform>, Phase)> {
     vec![
         (Box::new(pin_actions::PinActions), Phase::Fix),
-        (
-            Box::new(pin_images::PinImages { update: false }),
-            Phase::Fix,
-        ),
+        (Box::new(pin_images::PinImages), Phase::Fix),
         (Box::new(permissions::Permissions { kb }), Phase::Fix),
         (
             Box::new(update_actions::UpdateActions { major }),
             Phase::Update,
         ),
-        (
-            Box::new(pin_images::PinImages { update: true }),
-            Phase::Update,
-        ),
+        (Box::new(pin_images::UpdateImages), Phase::Update),
     ]
 }
 

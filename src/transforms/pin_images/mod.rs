@@ -21,19 +21,62 @@ use crate::resolve::{Needs, Resolved};
 use crate::source::{SourceFile, Syntax};
 use crate::yaml::ScalarStyle;
 
-/// `pin-images` (tags to digests), or with `update` set `update-images`
-/// (existing `name:tag@digest` pins moved to the tag's current digest).
-pub struct PinImages {
-    pub update: bool,
+/// `pin-images`: tags become tags with digests.
+pub struct PinImages;
+
+/// `update-images`: existing `name:tag@digest` pins move to the digest the
+/// tag names today.
+pub struct UpdateImages;
+
+/// What tells the two apart; they find, resolve and write images alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Pin,
+    Update,
 }
 
-impl PinImages {
-    /// Is this reference this transform's business?
-    fn wants(&self, image: &ImageRef) -> bool {
-        match self.update {
-            false => image.digest.is_none(),
-            true => image.digest.is_some() && image.tag.is_some(),
+impl Task {
+    fn name(self) -> &'static str {
+        match self {
+            Task::Pin => "pin-images",
+            Task::Update => "update-images",
         }
+    }
+
+    /// Is this reference this transform's business?
+    fn wants(self, image: &ImageRef) -> bool {
+        match self {
+            Task::Pin => image.digest.is_none(),
+            Task::Update => image.digest.is_some() && image.tag.is_some(),
+        }
+    }
+}
+
+impl Transform for PinImages {
+    fn name(&self) -> &'static str {
+        Task::Pin.name()
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        collect(Task::Pin, file, needs)
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+        apply(Task::Pin, file, resolved)
+    }
+}
+
+impl Transform for UpdateImages {
+    fn name(&self) -> &'static str {
+        Task::Update.name()
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+        collect(Task::Update, file, needs)
+    }
+
+    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+        apply(Task::Update, file, resolved)
     }
 }
 
@@ -94,70 +137,60 @@ fn image_site(text: &str, at: usize, span: Range<usize>, render: Render) -> Opti
     }
 }
 
-impl Transform for PinImages {
-    fn name(&self) -> &'static str {
-        if self.update {
-            "update-images"
-        } else {
-            "pin-images"
+fn collect(task: Task, file: &SourceFile, needs: &mut Needs) {
+    for site in sites(file) {
+        if let Site::Pin { image, .. } = site
+            && task.wants(&image)
+        {
+            needs.images.entry(image.key()).or_insert(image);
         }
     }
+}
 
-    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
-        for site in sites(file) {
-            if let Site::Pin { image, .. } = site
-                && self.wants(&image)
-            {
-                needs.images.entry(image.key()).or_insert(image);
-            }
-        }
-    }
-
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
-        let mut out = Outcome::default();
-        let mut done: Vec<Range<usize>> = Vec::new();
-        for site in sites(file) {
-            match site {
-                Site::Report {
-                    at,
-                    severity,
-                    message,
-                    hint,
-                } => {
-                    if !self.update {
-                        out.finding(file, self.name(), at, severity, message, hint)
-                    }
+fn apply(task: Task, file: &SourceFile, resolved: &Resolved) -> Outcome {
+    let name = task.name();
+    let mut out = Outcome::default();
+    let mut done: Vec<Range<usize>> = Vec::new();
+    for site in sites(file) {
+        match site {
+            Site::Report {
+                at,
+                severity,
+                message,
+                hint,
+            } => {
+                // update-images would say it a second time.
+                if task == Task::Pin {
+                    out.finding(file, name, at, severity, message, hint)
                 }
-                Site::Pin {
-                    image,
-                    span,
-                    render,
-                } => {
-                    // Several `FROM $BASE` lines share one ARG default.
-                    if !self.wants(&image) || done.contains(&span) {
-                        continue;
-                    }
-                    done.push(span.clone());
-                    match resolved.images.get(&image.key()) {
-                        Some(Ok(digest)) if image.digest.as_deref() == Some(digest.as_str()) => {}
-                        Some(Ok(digest)) => {
-                            pin(file, self.name(), &mut out, &image, span, &render, digest)
-                        }
-                        Some(Err(e)) => out.finding(
-                            file,
-                            self.name(),
-                            span.start,
-                            Severity::Error,
-                            format!("cannot resolve {image}: {e}"),
-                            Some(e.hint()),
-                        ),
-                        None => {}
-                    }
+            }
+            Site::Pin {
+                image,
+                span,
+                render,
+            } => {
+                // Several `FROM $BASE` lines share one ARG default.
+                if !task.wants(&image) || done.contains(&span) {
+                    continue;
+                }
+                done.push(span.clone());
+                match resolved.images.get(&image.key()) {
+                    Some(Ok(digest)) if image.digest.as_deref() == Some(digest.as_str()) => {}
+                    Some(Ok(digest)) => pin(file, name, &mut out, &image, span, &render, digest),
+                    Some(Err(e)) => out.finding(
+                        file,
+                        name,
+                        span.start,
+                        Severity::Error,
+                        format!("cannot resolve {image}: {e}"),
+                        Some(e.hint()),
+                    ),
+                    None => {}
                 }
             }
         }
-        out
     }
+    out
 }
 
 fn pin(
