@@ -50,7 +50,10 @@ fn main() {
     for f in &files {
         for a in action_refs(f) {
             refs_total += 1;
-            wanted.entry(a.repo.key()).or_default().insert(a.git_ref);
+            wanted
+                .entry(a.repo.key().to_string())
+                .or_default()
+                .insert(a.git_ref);
         }
     }
     // `HARDPIN_BENCH_LATENCY_MS` delays every git answer, to see how much

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+/// The hint on every error that means hardpin itself went wrong.
+pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
+
 /// Replace `range` of the original text with `replacement`.
 ///
 /// An insertion is an empty range.

@@ -122,13 +122,13 @@ impl ImageRef {
     }
 
     /// `registry/repository:tag`: the identity of what is resolved.
-    pub fn key(&self) -> String {
-        format!(
+    pub fn key(&self) -> ImageKey {
+        ImageKey(format!(
             "{}/{}:{}",
             self.registry,
             self.repository,
             self.tag_or_latest()
-        )
+        ))
     }
 
     /// The text to write: the name and tag as written, plus the digest.
@@ -137,6 +137,16 @@ impl ImageRef {
             Some(t) => format!("{}:{t}@{digest}", self.name),
             None => format!("{}@{digest}", self.name),
         }
+    }
+}
+
+/// What an image's digest is filed under: `registry/repository:tag`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageKey(String);
+
+impl fmt::Display for ImageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -197,7 +207,7 @@ mod tests {
             ("bitnami/redis", "latest")
         );
         let i = ImageRef::parse("index.docker.io/library/node:20").unwrap();
-        assert_eq!(i.key(), "docker.io/library/node:20");
+        assert_eq!(i.key().to_string(), "docker.io/library/node:20");
     }
 
     #[test]

@@ -17,13 +17,15 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{AllowedChanges, Applicability, Edit, Finding, Severity, VerifyError};
+use crate::diagnostics::{
+    AllowedChanges, Applicability, BUG_HINT, Edit, Finding, Severity, VerifyError,
+};
 use crate::discover::{DiscoverError, Target, discover};
 use crate::edit::apply_edits;
 use crate::report::{FileReport, Summary};
 use crate::resolve::{Needs, Resolved, Resolver};
 use crate::source::SourceFile;
-use crate::transforms::{Outcome, Transform};
+use crate::transforms::{DynTransform, Found, Outcome};
 use crate::verify::verify;
 use crate::write::write_atomic;
 
@@ -34,9 +36,6 @@ pub const EXIT_CHANGES: u8 = 1;
 /// Any error.
 pub const EXIT_ERROR: u8 = 2;
 
-/// The hint on every error that means hardpin itself went wrong.
-pub const BUG_HINT: &str = "this is a bug in hardpin; the file was left untouched. Please report it with the file attached";
-
 /// Rounds of remote files: a workflow calls an action that calls another…
 /// Real chains are two or three deep.
 const MAX_ROUNDS: usize = 5;
@@ -44,7 +43,7 @@ const MAX_ROUNDS: usize = 5;
 /// What a run was asked to do.
 pub struct Plan<'a> {
     pub paths: &'a [PathBuf],
-    pub transforms: &'a [Box<dyn Transform>],
+    pub transforms: &'a [Box<dyn DynTransform>],
     pub resolver: &'a dyn Resolver,
     /// The least certain fixes applied; the others are reported.
     pub level: Applicability,
@@ -67,7 +66,7 @@ pub fn run(plan: &Plan<'_>) -> Run {
     let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
     let roots = loaded
         .iter()
-        .map(|t| (t.path.clone(), t.root.clone()))
+        .map(|c| (c.target.path.clone(), c.target.root.clone()))
         .collect();
     reports.extend(fix_targets(loaded, plan.transforms, &resolved, plan.level));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
@@ -79,23 +78,61 @@ pub fn run(plan: &Plan<'_>) -> Run {
     }
 }
 
-/// The first pass: load each target, record what the transforms need, and
-/// let the file go. Returns the needs, the targets that loaded, and reports
-/// for those that did not.
+/// A file after the first pass: what each transform found in it, with
+/// spans into exactly this text.
+pub struct Collected {
+    pub target: Target,
+    /// One per transform, in order.
+    found: Vec<Found>,
+    /// The text the spans point into.
+    fingerprint: Fingerprint,
+}
+
+/// Identifies a text without keeping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(text: &str) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        Self {
+            len: text.len(),
+            hash: h.finish(),
+        }
+    }
+}
+
+/// The first pass: load each target, keep what the transforms found and
+/// record what they need, and let the file go. Returns the needs, the files
+/// that loaded, and reports for those that did not.
 pub fn collect_all(
     targets: Vec<Target>,
-    transforms: &[Box<dyn Transform>],
-) -> (Needs, Vec<Target>, Vec<FileReport>) {
-    let results: Vec<Result<(Needs, Target), Box<FileReport>>> = targets
+    transforms: &[Box<dyn DynTransform>],
+) -> (Needs, Vec<Collected>, Vec<FileReport>) {
+    let results: Vec<Result<(Needs, Collected), Box<FileReport>>> = targets
         .into_par_iter()
         .map(|t| {
             let path = t.path.clone();
             let file = SourceFile::load(t).map_err(|e| Box::new(load_failure(path, &e)))?;
             let mut needs = Needs::default();
-            for t in transforms {
-                t.collect(&file, &mut needs);
-            }
-            Ok((needs, file.target))
+            let found = transforms
+                .iter()
+                .map(|t| t.collect(&file, &mut needs))
+                .collect();
+            let fingerprint = Fingerprint::of(file.text());
+            Ok((
+                needs,
+                Collected {
+                    target: file.target,
+                    found,
+                    fingerprint,
+                },
+            ))
         })
         .collect();
     let mut needs = Needs::default();
@@ -103,9 +140,9 @@ pub fn collect_all(
     let mut failed = Vec::new();
     for r in results {
         match r {
-            Ok((n, t)) => {
+            Ok((n, c)) => {
                 needs.merge(n);
-                loaded.push(t);
+                loaded.push(c);
             }
             Err(report) => failed.push(*report),
         }
@@ -118,7 +155,7 @@ pub fn collect_all(
 pub fn resolve_all(
     resolver: &dyn Resolver,
     needs: &Needs,
-    transforms: &[Box<dyn Transform>],
+    transforms: &[Box<dyn DynTransform>],
 ) -> Resolved {
     let mut resolved = resolver.resolve(needs);
     for _ in 0..MAX_ROUNDS {
@@ -135,20 +172,35 @@ pub fn resolve_all(
     resolved
 }
 
-/// The second pass: load each target again and fix it, in parallel, holding
-/// only the files being worked on.
+/// The second pass: load each file again and fix it, in parallel, holding
+/// only the files being worked on. A file that changed since the first pass
+/// is left alone: what was found in it no longer points into its text.
 fn fix_targets(
-    targets: Vec<Target>,
-    transforms: &[Box<dyn Transform>],
+    collected: Vec<Collected>,
+    transforms: &[Box<dyn DynTransform>],
     resolved: &Resolved,
     level: Applicability,
 ) -> Vec<FileReport> {
-    targets
+    collected
         .into_par_iter()
-        .map(|t| {
-            let path = t.path.clone();
-            match SourceFile::load(t) {
-                Ok(file) => fix_file(&file, transforms, resolved, level),
+        .map(|c| {
+            let path = c.target.path.clone();
+            match SourceFile::load(c.target) {
+                Ok(file) if Fingerprint::of(file.text()) != c.fingerprint => FileReport {
+                    findings: vec![Finding {
+                        path: path.clone(),
+                        line: 1,
+                        column: 1,
+                        severity: Severity::Error,
+                        transform: "read",
+                        message: "changed while hardpin was running; left untouched".into(),
+                        hint: Some(
+                            "run hardpin again when nothing else is writing the file".into(),
+                        ),
+                    }],
+                    ..FileReport::empty(path)
+                },
+                Ok(file) => fix_file(&file, transforms, &c.found, resolved, level),
                 Err(e) => load_failure(path, &e),
             }
         })
@@ -159,22 +211,19 @@ fn fix_targets(
 /// verify the result.
 pub fn fix_file(
     file: &SourceFile,
-    transforms: &[Box<dyn Transform>],
+    transforms: &[Box<dyn DynTransform>],
+    found: &[Found],
     resolved: &Resolved,
     level: Applicability,
 ) -> FileReport {
     let mut all = Outcome::default();
-    for t in transforms {
-        all.merge(t.apply(file, resolved));
+    for (t, found) in transforms.iter().zip(found) {
+        all.merge(t.apply(file, found, resolved));
     }
     let mut report = FileReport {
-        path: file.path().clone(),
-        fixed: None,
-        changes: Vec::new(),
         findings: std::mem::take(&mut all.findings),
         payloads: std::mem::take(&mut all.payloads),
-        // Kept only for files that change (for their diff).
-        original: String::new(),
+        ..FileReport::empty(file.path().clone())
     };
     let mut edits: Vec<Edit> = Vec::new();
     let mut allowed = AllowedChanges::default();
@@ -259,11 +308,7 @@ fn load_failure(path: PathBuf, e: &crate::source::LoadError) -> FileReport {
             message: e.to_string(),
             hint: Some(e.hint().into()),
         }],
-        path,
-        original: String::new(),
-        fixed: None,
-        changes: Vec::new(),
-        payloads: Vec::new(),
+        ..FileReport::empty(path)
     }
 }
 
@@ -326,18 +371,21 @@ mod tests {
     use super::*;
     use crate::diagnostics::Change;
     use crate::discover::FileKind;
+    use crate::transforms::Transform;
 
     /// A transform with a bug: it renames a key it was never allowed to touch.
     struct Rogue;
 
     impl Transform for Rogue {
+        type Found = ();
+
         fn name(&self) -> &'static str {
             "rogue"
         }
 
         fn collect(&self, _file: &SourceFile, _needs: &mut Needs) {}
 
-        fn apply(&self, file: &SourceFile, _resolved: &Resolved) -> Outcome {
+        fn apply(&self, file: &SourceFile, _: &(), _resolved: &Resolved) -> Outcome {
             let at = file.text().find("runs-on").expect("the fixture has it");
             let mut out = Outcome::default();
             out.fix(
@@ -368,10 +416,15 @@ mod tests {
             root: dir.path().to_path_buf(),
         })
         .unwrap();
-        let transforms: Vec<Box<dyn Transform>> = vec![Box::new(Rogue)];
+        let transforms: Vec<Box<dyn DynTransform>> = vec![Box::new(Rogue)];
+        let found: Vec<Found> = transforms
+            .iter()
+            .map(|t| t.collect(&file, &mut Needs::default()))
+            .collect();
         let report = fix_file(
             &file,
             &transforms,
+            &found,
             &Resolved::default(),
             Applicability::Safe,
         );
@@ -385,5 +438,37 @@ mod tests {
         );
         assert_eq!(f.hint.as_deref(), Some(BUG_HINT));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ci.yml");
+        std::fs::write(&path, "on: push\njobs:\n  a:\n    runs-on: x\n").unwrap();
+        let target = Target {
+            path: path.clone(),
+            kind: FileKind::Workflow,
+            root: dir.path().to_path_buf(),
+        };
+        let transforms: Vec<Box<dyn DynTransform>> = vec![Box::new(Rogue)];
+        let (_, collected, failed) = collect_all(vec![target], &transforms);
+        assert!(failed.is_empty());
+        let changed = "on: push\njobs:\n  b:\n    runs-on: y\n";
+        std::fs::write(&path, changed).unwrap();
+        let reports = fix_targets(
+            collected,
+            &transforms,
+            &Resolved::default(),
+            Applicability::Safe,
+        );
+        assert!(reports[0].fixed.is_none());
+        assert!(
+            reports[0].findings[0]
+                .message
+                .contains("changed while hardpin was running"),
+            "{:?}",
+            reports[0].findings
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), changed);
     }
 }

@@ -39,8 +39,18 @@ pub struct RepoId {
 
 impl RepoId {
     /// Lower-cased key, so `Actions/Checkout` and `actions/checkout` share a request.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.owner, self.name).to_ascii_lowercase()
+    pub fn key(&self) -> RepoKey {
+        RepoKey(format!("{}/{}", self.owner, self.name).to_ascii_lowercase())
+    }
+}
+
+/// What a repository's answers are filed under: `owner/name` in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RepoKey(String);
+
+impl fmt::Display for RepoKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

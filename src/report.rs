@@ -41,6 +41,18 @@ fn payloads_by_key<S: Serializer>(payloads: &[Arc<dyn Payload>], s: S) -> Result
 }
 
 impl FileReport {
+    /// A report of `path` with nothing in it yet.
+    pub fn empty(path: PathBuf) -> Self {
+        Self {
+            path,
+            original: String::new(),
+            fixed: None,
+            changes: Vec::new(),
+            findings: Vec::new(),
+            payloads: Vec::new(),
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }

@@ -18,7 +18,7 @@ use crate::resolve::network::NetworkResolver;
 use crate::resolve::oci::{RegistryClient, RegistryConfig};
 use crate::secret::Secret;
 use crate::transforms::permissions::kb::Kb;
-use crate::transforms::{Mode, Transform, select};
+use crate::transforms::{DynTransform, Mode, select};
 
 /// A problem with the invocation itself, before any file is looked at.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +167,7 @@ pub fn transforms(
     mode: Mode,
     major: bool,
     sel: &SelectArgs,
-) -> Result<Vec<Box<dyn Transform>>, SetupError> {
+) -> Result<Vec<Box<dyn DynTransform>>, SetupError> {
     let kb = Kb::load(sel.permissions_kb.as_deref())?;
     Ok(select(mode, &sel.only, &sel.skip, Arc::new(kb), major)?)
 }

@@ -8,10 +8,10 @@ use super::RefListing;
 use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::github::{FetchError, GitHubRefs};
-use crate::refs::RepoId;
+use crate::refs::{RepoId, RepoKey};
 
 /// Listings by [`RepoId::key`].
-pub type Listings = BTreeMap<String, Result<Arc<RefListing>, FetchError>>;
+pub type Listings = BTreeMap<RepoKey, Result<Arc<RefListing>, FetchError>>;
 
 pub struct ActionResolver {
     pub github: GitHubRefs,
@@ -26,7 +26,7 @@ impl ActionResolver {
     /// answer from one server (or over plain http) never serves another.
     pub async fn resolve(&self, repos: &BTreeSet<RepoId>) -> Listings {
         let server = self.github.cache_origin();
-        let mut unique: BTreeMap<String, &RepoId> = BTreeMap::new();
+        let mut unique: BTreeMap<RepoKey, &RepoId> = BTreeMap::new();
         for r in repos {
             unique.entry(r.key()).or_insert(r);
         }

@@ -26,16 +26,17 @@ pub struct CachePolicy<'a> {
 /// that is missing from the cache in offline mode. A cached value that fails
 /// `valid` is treated as missing: the cache folder is outside data too.
 #[allow(clippy::too_many_arguments)]
-pub async fn resolve_all<I, V, E, F, Fut>(
-    items: BTreeMap<String, I>,
+pub async fn resolve_all<K, I, V, E, F, Fut>(
+    items: BTreeMap<K, I>,
     policy: CachePolicy<'_>,
     concurrency: usize,
-    cache_key: impl Fn(&str, &I) -> String,
+    cache_key: impl Fn(&K, &I) -> String,
     not_cached: impl Fn(&I) -> E,
     valid: impl Fn(&V) -> bool,
     fetch: F,
-) -> BTreeMap<String, Result<V, E>>
+) -> BTreeMap<K, Result<V, E>>
 where
+    K: Ord,
     V: Serialize + DeserializeOwned,
     F: Fn(I) -> Fut,
     Fut: Future<Output = Result<V, E>>,

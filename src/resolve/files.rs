@@ -37,9 +37,14 @@ pub struct RemoteFile {
 
 impl RemoteFile {
     /// The key a transform looks the answer up by.
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> FileKey {
         let kind = if self.action { "action" } else { "file" };
-        format!("{kind}:{}@{}:{}", self.repo.key(), self.commit, self.path)
+        FileKey(format!(
+            "{kind}:{}@{}:{}",
+            self.repo.key(),
+            self.commit,
+            self.path
+        ))
     }
 
     fn candidates(&self) -> Vec<String> {
@@ -58,7 +63,17 @@ impl RemoteFile {
 }
 
 /// Fetched files by [`RemoteFile::key`].
-pub type Files = BTreeMap<String, Result<Arc<String>, FetchError>>;
+pub type Files = BTreeMap<FileKey, Result<Arc<String>, FetchError>>;
+
+/// What a fetched file is filed under: kind, repository, commit and path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileKey(String);
+
+impl std::fmt::Display for FileKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 pub struct FileResolver {
     pub http: Arc<HttpClient>,
@@ -93,7 +108,7 @@ impl FileResolver {
     /// Every wanted file, once, concurrently; cached forever.
     pub async fn resolve(&self, wanted: &BTreeSet<RemoteFile>) -> Files {
         let origin = self.raw.as_str().trim_end_matches('/').to_string();
-        let items: BTreeMap<String, RemoteFile> =
+        let items: BTreeMap<FileKey, RemoteFile> =
             wanted.iter().map(|f| (f.key(), f.clone())).collect();
         let policy = CachePolicy {
             cache: &self.cache,
@@ -183,7 +198,7 @@ impl FileResolver {
                 }
             }
         }
-        Err(FetchError::NotFound(file.key()))
+        Err(FetchError::NotFound(file.key().to_string()))
     }
 }
 
@@ -248,6 +263,6 @@ mod tests {
             f.candidates(),
             ["sub/dir/action.yml", "sub/dir/action.yaml"]
         );
-        assert!(f.key().starts_with("action:o/r@aaaa"));
+        assert!(f.key().to_string().starts_with("action:o/r@aaaa"));
     }
 }

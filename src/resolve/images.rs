@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::oci::{OciError, RegistryClient, is_digest};
-use crate::image::ImageRef;
+use crate::image::{ImageKey, ImageRef};
 
 /// Digests by [`ImageRef::key`].
-pub type Digests = BTreeMap<String, Result<String, OciError>>;
+pub type Digests = BTreeMap<ImageKey, Result<String, OciError>>;
 
 pub struct ImageResolver {
     pub registry: RegistryClient,
@@ -22,7 +22,7 @@ impl ImageResolver {
     /// Cached digests are keyed by the endpoint asked (scheme, host, port,
     /// mirror) as well as the image, so a mirror's or a plain-http answer
     /// never serves another endpoint.
-    pub async fn resolve(&self, images: &BTreeMap<String, ImageRef>) -> Digests {
+    pub async fn resolve(&self, images: &BTreeMap<ImageKey, ImageRef>) -> Digests {
         let policy = CachePolicy {
             cache: &self.cache,
             namespace: "images-v2",
@@ -40,7 +40,7 @@ impl ImageResolver {
                     .map_or_else(|_| "-".to_string(), |u| u.to_string());
                 format!("{endpoint} {key}")
             },
-            |image| OciError::NotCached(image.key()),
+            |image| OciError::NotCached(image.key().to_string()),
             |d: &String| is_digest(d),
             |image| async move { self.registry.digest(&image).await },
         )

@@ -6,18 +6,21 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::files::FileKey;
 use super::github::FetchError;
 use super::oci::OciError;
 use super::{Needs, RefListing, Resolved, Resolver};
+use crate::image::ImageKey;
+use crate::refs::RepoKey;
 
 #[derive(Debug, Default)]
 pub struct MemoryResolver {
     /// Ref listings by [`crate::refs::RepoId::key`].
-    pub listings: BTreeMap<String, RefListing>,
+    pub listings: BTreeMap<RepoKey, RefListing>,
     /// Index digests by [`crate::image::ImageRef::key`].
-    pub images: BTreeMap<String, String>,
+    pub images: BTreeMap<ImageKey, String>,
     /// File texts by [`super::files::RemoteFile::key`].
-    pub files: BTreeMap<String, String>,
+    pub files: BTreeMap<FileKey, String>,
     /// Items asked for: one per unique repository, image or file.
     asked: AtomicUsize,
 }

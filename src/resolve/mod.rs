@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::ImageRef;
+use crate::image::{ImageKey, ImageRef};
 use crate::refs::{ActionRef, RepoId, is_object_id, is_safe_listed_ref};
 use crate::version::most_specific;
 use actions::Listings;
@@ -44,7 +44,7 @@ pub trait Resolver {
 pub struct Needs {
     pub repos: BTreeSet<RepoId>,
     /// Images by [`ImageRef::key`].
-    pub images: BTreeMap<String, ImageRef>,
+    pub images: BTreeMap<ImageKey, ImageRef>,
     /// Files of other repositories (remote actions, reusable workflows).
     pub files: BTreeSet<RemoteFile>,
     /// Remote actions (`false`) and reusable workflows (`true`) that only

@@ -7,11 +7,12 @@ pub mod pin_actions;
 pub mod pin_images;
 pub mod update_actions;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use permissions::kb::Kb;
 
-use crate::diagnostics::{AllowedChanges, Change, Edit, Finding, Fix, Payload, Severity};
+use crate::diagnostics::{AllowedChanges, BUG_HINT, Change, Edit, Finding, Fix, Payload, Severity};
 use crate::refs::RepoId;
 use crate::resolve::{Needs, RefListing, Resolved};
 use crate::source::SourceFile;
@@ -120,17 +121,72 @@ pub fn listing<'a>(
     }
 }
 
+/// A transform: it finds what it works on in a file, says what must be
+/// resolved for it, and turns the answers into fixes and findings.
+///
+/// Files are read twice (see the pipeline), and what `collect` finds is
+/// kept between the two passes instead of the file: owned data with byte
+/// spans, a few hundred bytes a reference. `apply` receives it for the same
+/// text and does not search the tree again.
 pub trait Transform: Send + Sync {
+    /// What `collect` found in one file.
+    type Found: Send + Sync + 'static;
     /// The name used by `--only` and `--skip`.
     fn name(&self) -> &'static str;
-    /// Record the references this file needs resolved.
-    fn collect(&self, file: &SourceFile, needs: &mut Needs);
+    /// Find this transform's references in `file` and record in `needs`
+    /// what must be resolved for them.
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Self::Found;
     /// What must be fetched next, now that `resolved` is known (files that
     /// the answers point to), from what `collect` recorded in `needs`.
     /// Called in rounds until nothing new is needed.
     fn more_needs(&self, _needs: &Needs, _resolved: &Resolved, _more: &mut Needs) {}
-    /// Turn resolved references into edits.
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome;
+    /// Turn what `collect` found in this same text, and the answers, into
+    /// fixes and findings.
+    fn apply(&self, file: &SourceFile, found: &Self::Found, resolved: &Resolved) -> Outcome;
+}
+
+/// What any transform found in one file, as the pipeline carries it: only
+/// the transform that made it opens it.
+pub struct Found(Box<dyn Any + Send + Sync>);
+
+/// A [`Transform`] of any kind, as the pipeline holds it.
+pub trait DynTransform: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Found;
+    fn more_needs(&self, needs: &Needs, resolved: &Resolved, more: &mut Needs);
+    fn apply(&self, file: &SourceFile, found: &Found, resolved: &Resolved) -> Outcome;
+}
+
+impl<T: Transform> DynTransform for T {
+    fn name(&self) -> &'static str {
+        Transform::name(self)
+    }
+
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Found {
+        Found(Box::new(Transform::collect(self, file, needs)))
+    }
+
+    fn more_needs(&self, needs: &Needs, resolved: &Resolved, more: &mut Needs) {
+        Transform::more_needs(self, needs, resolved, more)
+    }
+
+    fn apply(&self, file: &SourceFile, found: &Found, resolved: &Resolved) -> Outcome {
+        match found.0.downcast_ref::<T::Found>() {
+            Some(found) => Transform::apply(self, file, found, resolved),
+            None => {
+                let mut out = Outcome::default();
+                out.finding(
+                    file,
+                    Transform::name(self),
+                    0,
+                    Severity::Error,
+                    "was handed what another transform found".into(),
+                    Some(BUG_HINT),
+                );
+                out
+            }
+        }
+    }
 }
 
 /// Which transforms a command runs.
@@ -154,7 +210,7 @@ pub enum Phase {
 }
 
 /// Every transform, in the order they run, with the command it belongs to.
-pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn Transform>, Phase)> {
+pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn DynTransform>, Phase)> {
     vec![
         (Box::new(pin_actions::PinActions), Phase::Fix),
         (Box::new(pin_images::PinImages), Phase::Fix),
@@ -179,8 +235,8 @@ pub fn select(
     skip: &[String],
     kb: Arc<Kb>,
     major: bool,
-) -> Result<Vec<Box<dyn Transform>>, UnknownTransform> {
-    let all: Vec<Box<dyn Transform>> = registry(kb, major)
+) -> Result<Vec<Box<dyn DynTransform>>, UnknownTransform> {
+    let all: Vec<Box<dyn DynTransform>> = registry(kb, major)
         .into_iter()
         .filter(|(_, phase)| match mode {
             Mode::Fix => *phase == Phase::Fix,

@@ -7,13 +7,14 @@
 //! The quote style is kept; the comment names the most specific version tag
 //! on the commit (or the branch), ahead of any comment that was there.
 
+use std::ops::Range;
+
 use tree_sitter::Node;
 
 use super::{Outcome, Transform, listing};
-use crate::diagnostics::Edit;
-use crate::diagnostics::{AllowedChanges, Applicability, Change, Severity};
+use crate::diagnostics::{AllowedChanges, Applicability, BUG_HINT, Change, Edit, Severity};
 use crate::discover::FileKind;
-use crate::refs::{ActionRef, UsesTarget, classify};
+use crate::refs::{ActionRef, RefError, UsesTarget, classify};
 use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
 use crate::yaml::{Pair, Scalar, ScalarStyle, YamlDoc, pairs, scalar};
@@ -64,24 +65,51 @@ pub fn action_refs(file: &SourceFile) -> Vec<ActionRef> {
         .collect()
 }
 
+/// A `uses:` value found in the first pass: a remote ref to pin, or one
+/// that does not parse.
+pub struct Site {
+    /// The scalar's bytes.
+    span: Range<usize>,
+    action: Result<ActionRef, RefError>,
+}
+
 impl Transform for PinActions {
+    type Found = Vec<Site>;
+
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
-        needs
-            .repos
-            .extend(action_refs(file).into_iter().map(|a| a.repo));
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Vec<Site> {
+        let Some(doc) = file.yaml() else {
+            return Vec::new();
+        };
+        uses_values(file, doc)
+            .into_iter()
+            .filter_map(|(_, s)| {
+                let action = match classify(&s.value) {
+                    Ok(UsesTarget::Remote(a)) => Ok(a),
+                    Err(e) => Err(e),
+                    Ok(_) => return None,
+                };
+                if let Ok(a) = &action {
+                    needs.repos.insert(a.repo.clone());
+                }
+                Some(Site {
+                    span: s.node.byte_range(),
+                    action,
+                })
+            })
+            .collect()
     }
 
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+    fn apply(&self, file: &SourceFile, found: &Vec<Site>, resolved: &Resolved) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = file.yaml() else { return out };
-        for (_, s) in uses_values(file, doc) {
-            let at = s.node.start_byte();
-            match classify(&s.value) {
-                Err(e) => out.finding(
+        for site in found {
+            let at = site.span.start;
+            match (&site.action, doc.scalar_at(site.span.clone())) {
+                (Err(e), _) => out.finding(
                     file,
                     NAME,
                     at,
@@ -89,10 +117,15 @@ impl Transform for PinActions {
                     e.to_string(),
                     Some(e.hint()),
                 ),
-                Ok(UsesTarget::Remote(action)) => {
-                    pin_one(file, doc, &s, &action, resolved, &mut out)
-                }
-                Ok(_) => {}
+                (Ok(action), Some(s)) => pin_one(file, doc, &s, action, resolved, &mut out),
+                (Ok(action), None) => out.finding(
+                    file,
+                    NAME,
+                    at,
+                    Severity::Error,
+                    format!("lost track of {action}"),
+                    Some(BUG_HINT),
+                ),
             }
         }
         out

@@ -12,8 +12,7 @@ use std::ops::Range;
 
 use super::pin_actions::uses_values;
 use super::{Outcome, Transform, listing};
-use crate::diagnostics::Edit;
-use crate::diagnostics::{AllowedChanges, Applicability, Change, Severity};
+use crate::diagnostics::{AllowedChanges, Applicability, BUG_HINT, Change, Edit, Severity};
 use crate::refs::{ActionRef, UsesTarget, classify};
 use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
@@ -27,9 +26,10 @@ pub struct UpdateActions {
 
 const NAME: &str = "update-actions";
 
-/// A SHA pin and the version its comment names.
-struct VersionPin<'t> {
-    scalar: Scalar<'t>,
+/// A SHA pin and the version its comment names, found in the first pass.
+pub struct VersionPin {
+    /// The scalar's bytes.
+    span: Range<usize>,
     action: ActionRef,
     /// The version token in the comment, and where it is.
     version: Option<(String, Range<usize>)>,
@@ -54,7 +54,7 @@ fn comment_token(
     (!token.is_empty()).then(|| (token.clone(), at..at + token.len()))
 }
 
-fn version_pins<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<VersionPin<'t>> {
+fn version_pins(file: &SourceFile, doc: &YamlDoc) -> Vec<VersionPin> {
     let values = uses_values(file, doc);
     let mut out = Vec::new();
     for (i, (_, s)) in values.iter().enumerate() {
@@ -75,7 +75,7 @@ fn version_pins<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<VersionPin<'t
             .comment_for(s.node)
             .and_then(|c| comment_token(doc, c, k));
         out.push(VersionPin {
-            scalar: s.clone(),
+            span: s.node.byte_range(),
             action,
             version,
         });
@@ -84,27 +84,43 @@ fn version_pins<'t>(file: &'t SourceFile, doc: &'t YamlDoc) -> Vec<VersionPin<'t
 }
 
 impl Transform for UpdateActions {
+    type Found = Vec<VersionPin>;
+
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
-        let Some(doc) = file.yaml() else { return };
-        for p in version_pins(file, doc) {
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Vec<VersionPin> {
+        let Some(doc) = file.yaml() else {
+            return Vec::new();
+        };
+        let pins = version_pins(file, doc);
+        for p in &pins {
             if p.version
                 .as_ref()
                 .is_some_and(|(v, _)| TagVersion::parse(v).is_some())
             {
-                needs.repos.insert(p.action.repo);
+                needs.repos.insert(p.action.repo.clone());
             }
         }
+        pins
     }
 
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+    fn apply(&self, file: &SourceFile, found: &Vec<VersionPin>, resolved: &Resolved) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = file.yaml() else { return out };
-        for p in version_pins(file, doc) {
-            self.update_one(file, &p, resolved, &mut out);
+        for p in found {
+            match doc.scalar_at(p.span.clone()) {
+                Some(s) => self.update_one(file, p, &s, resolved, &mut out),
+                None => out.finding(
+                    file,
+                    NAME,
+                    p.span.start,
+                    Severity::Error,
+                    format!("lost track of {}", p.action),
+                    Some(BUG_HINT),
+                ),
+            }
         }
         out
     }
@@ -114,11 +130,12 @@ impl UpdateActions {
     fn update_one(
         &self,
         file: &SourceFile,
-        p: &VersionPin<'_>,
+        p: &VersionPin,
+        scalar: &Scalar<'_>,
         resolved: &Resolved,
         out: &mut Outcome,
     ) {
-        let at = p.scalar.node.start_byte();
+        let at = p.span.start;
         let action = &p.action;
         let Some((current, token_span)) = p
             .version
@@ -177,16 +194,16 @@ impl UpdateActions {
         let mut allowed = AllowedChanges::default();
         allowed
             .scalars
-            .insert((p.scalar.value.clone(), new_value.clone()));
+            .insert((scalar.value.clone(), new_value.clone()));
         out.fix(
             vec![
-                Edit::replace(p.scalar.node.byte_range(), p.scalar.requote(&new_value)),
+                Edit::replace(scalar.node.byte_range(), scalar.requote(&new_value)),
                 Edit::replace(token_span.clone(), newest),
             ],
             Change {
                 transform: NAME,
-                line: p.scalar.node.start_position().row + 1,
-                before: format!("{} # {current}", p.scalar.value),
+                line: scalar.node.start_position().row + 1,
+                before: format!("{} # {current}", scalar.value),
                 after: format!("{new_value} # {newest}"),
                 why: format!("{newest} is the newest release after {current}"),
                 applicability: Applicability::Safe,

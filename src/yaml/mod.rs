@@ -232,6 +232,21 @@ impl YamlDoc {
         &self.text[node.byte_range()]
     }
 
+    /// The scalar whose node spans exactly `span`: how a transform finds
+    /// again, in the second pass, a value it recorded in the first.
+    pub fn scalar_at(&self, span: std::ops::Range<usize>) -> Option<scalar::Scalar<'_>> {
+        let mut node = self
+            .root()
+            .descendant_for_byte_range(span.start, span.end)?;
+        while node.byte_range() == span {
+            if let Some(s) = scalar::scalar(self, node).filter(|s| s.node.byte_range() == span) {
+                return Some(s);
+            }
+            node = node.parent()?;
+        }
+        None
+    }
+
     /// The comment on the line of `value` that belongs to it: the trailing
     /// comment in block style; in flow style the comment ending that line
     /// (several flow values may share it).

@@ -118,6 +118,10 @@ fn repo_root(path: &Path, scan_root: &Path) -> PathBuf {
 }
 
 impl Transform for Permissions {
+    /// Jobs are analysed whole in `apply`: their steps, local actions and
+    /// called workflows are read there, so nothing is carried over.
+    type Found = ();
+
     fn name(&self) -> &'static str {
         NAME
     }
@@ -134,7 +138,7 @@ impl Transform for Permissions {
         remote::more_needs(&needs.remote_uses, &self.kb, resolved, more);
     }
 
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
+    fn apply(&self, file: &SourceFile, _: &(), resolved: &Resolved) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = file.yaml() else { return out };
         if file.target.kind != FileKind::Workflow

@@ -118,7 +118,7 @@ impl RemoteFiles for Resolved {
     ) -> Result<(String, Arc<String>), RemoteError> {
         match wanted(action, workflow_call, self) {
             Wanted::File(f) => match self.files.get(&f.key()) {
-                Some(Ok(text)) => Ok((f.key(), text.clone())),
+                Some(Ok(text)) => Ok((f.key().to_string(), text.clone())),
                 Some(Err(e)) => Err(RemoteError::Unreadable {
                     action: action.clone(),
                     source: Box::new(e.clone()),

@@ -53,36 +53,40 @@ impl Task {
 }
 
 impl Transform for PinImages {
+    type Found = Vec<Site>;
+
     fn name(&self) -> &'static str {
         Task::Pin.name()
     }
 
-    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Vec<Site> {
         collect(Task::Pin, file, needs)
     }
 
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
-        apply(Task::Pin, file, resolved)
+    fn apply(&self, file: &SourceFile, found: &Vec<Site>, resolved: &Resolved) -> Outcome {
+        apply(Task::Pin, file, found, resolved)
     }
 }
 
 impl Transform for UpdateImages {
+    type Found = Vec<Site>;
+
     fn name(&self) -> &'static str {
         Task::Update.name()
     }
 
-    fn collect(&self, file: &SourceFile, needs: &mut Needs) {
+    fn collect(&self, file: &SourceFile, needs: &mut Needs) -> Vec<Site> {
         collect(Task::Update, file, needs)
     }
 
-    fn apply(&self, file: &SourceFile, resolved: &Resolved) -> Outcome {
-        apply(Task::Update, file, resolved)
+    fn apply(&self, file: &SourceFile, found: &Vec<Site>, resolved: &Resolved) -> Outcome {
+        apply(Task::Update, file, found, resolved)
     }
 }
 
 /// How a pinned reference is written back.
 #[derive(Debug, Clone)]
-enum Render {
+pub enum Render {
     /// Dockerfile text: as is.
     Bare,
     /// A YAML scalar: in its quote style, with `docker://` when it had one.
@@ -95,7 +99,7 @@ enum Render {
 
 /// What was found at one place in a file.
 #[derive(Debug, Clone)]
-enum Site {
+pub enum Site {
     /// An image to pin: the reference and the bytes it occupies.
     Pin {
         image: ImageRef,
@@ -137,46 +141,54 @@ fn image_site(text: &str, at: usize, span: Range<usize>, render: Render) -> Opti
     }
 }
 
-fn collect(task: Task, file: &SourceFile, needs: &mut Needs) {
+/// The sites `task` works on (and, for pin-images, what to report), with
+/// their images recorded in `needs`.
+fn collect(task: Task, file: &SourceFile, needs: &mut Needs) -> Vec<Site> {
+    let mut kept = Vec::new();
     for site in sites(file) {
-        if let Site::Pin { image, .. } = site
-            && task.wants(&image)
-        {
-            needs.images.entry(image.key()).or_insert(image);
+        match &site {
+            Site::Pin { image, .. } if task.wants(image) => {
+                needs
+                    .images
+                    .entry(image.key())
+                    .or_insert_with(|| image.clone());
+            }
+            // update-images would say it a second time.
+            Site::Report { .. } if task == Task::Pin => {}
+            _ => continue,
         }
+        kept.push(site);
     }
+    kept
 }
 
-fn apply(task: Task, file: &SourceFile, resolved: &Resolved) -> Outcome {
+fn apply(task: Task, file: &SourceFile, found: &[Site], resolved: &Resolved) -> Outcome {
     let name = task.name();
     let mut out = Outcome::default();
     let mut done: Vec<Range<usize>> = Vec::new();
-    for site in sites(file) {
+    for site in found {
         match site {
             Site::Report {
                 at,
                 severity,
                 message,
                 hint,
-            } => {
-                // update-images would say it a second time.
-                if task == Task::Pin {
-                    out.finding(file, name, at, severity, message, hint)
-                }
-            }
+            } => out.finding(file, name, *at, *severity, message.clone(), *hint),
             Site::Pin {
                 image,
                 span,
                 render,
             } => {
                 // Several `FROM $BASE` lines share one ARG default.
-                if !task.wants(&image) || done.contains(&span) {
+                if done.contains(span) {
                     continue;
                 }
                 done.push(span.clone());
                 match resolved.images.get(&image.key()) {
                     Some(Ok(digest)) if image.digest.as_deref() == Some(digest.as_str()) => {}
-                    Some(Ok(digest)) => pin(file, name, &mut out, &image, span, &render, digest),
+                    Some(Ok(digest)) => {
+                        pin(file, name, &mut out, image, span.clone(), render, digest)
+                    }
                     Some(Err(e)) => out.finding(
                         file,
                         name,
