@@ -272,3 +272,43 @@ fn plain_http_mirror_off_loopback_is_refused() {
             "refusing plain http to mirror.example.invalid",
         ));
 }
+
+/// `--offline` answers from the cache alone: an image never fetched is an
+/// error naming it, one fetched before is pinned with the registry gone.
+#[test]
+fn offline_runs_answer_from_the_cache_only() {
+    let registry = Registry::start();
+    let (index, _) = registry.push_oci_index("library/node", "20");
+    let mirror = mirrors(&registry);
+    let cache = tempfile::tempdir().unwrap();
+    let dockerfile = || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM node:20\n").unwrap();
+        dir
+    };
+    let run = |dir: &tempfile::TempDir, offline: bool| {
+        let mut cmd = hardpin("http://127.0.0.1:9");
+        cmd.env("HARDPIN_REGISTRY_MIRROR", &mirror)
+            .args(["fix", "--only", "pin-images", "--cache-dir"])
+            .arg(cache.path());
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.arg(dir.path()).assert()
+    };
+    let read =
+        |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+
+    let first = dockerfile();
+    run(&first, true).code(2).stderr(predicate::str::contains(
+        "node:20 is not in the cache (--offline)",
+    ));
+    assert_eq!(read(&first), "FROM node:20\n");
+    run(&first, false).code(0);
+    assert_eq!(read(&first), format!("FROM node:20@{index}\n"));
+
+    drop(registry);
+    let second = dockerfile();
+    run(&second, true).code(0);
+    assert_eq!(read(&second), format!("FROM node:20@{index}\n"));
+}

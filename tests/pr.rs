@@ -236,6 +236,50 @@ async fn opens_one_pull_request_then_updates_it() {
     assert_eq!(snapshot(s.clone.path()), before);
 }
 
+/// `--update` fixes and moves old pins in the same pull request, `--draft`
+/// opens it as a draft, and what was left alone is listed in the body.
+#[tokio::test(flavor = "multi_thread")]
+async fn update_and_draft_with_what_was_left_alone() {
+    let s0 = setup("on: push\n");
+    let old = s0.world.checkout[0].clone();
+    drop(s0);
+    let workflow = format!(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{old} # v4.1.0\n      - uses: actions/setup-node@v4\n  odd:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./deploy.sh\n        env:\n          GH_TOKEN: ${{{{ github.token }}}}\n"
+    );
+    let s = setup(&workflow);
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &["--update", "--draft"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let create = api
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/octo/app/pulls")
+        .expect("a pull request was opened");
+    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body["draft"], true);
+    let text = body["body"].as_str().unwrap();
+    // The update moved the old pin, the fix pinned the tag.
+    assert!(
+        text.contains(&format!(
+            "`actions/checkout@{old} # v4.1.0` | `actions/checkout@{} # v4.2.2`",
+            s.world.checkout[1]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("`actions/setup-node@v4`"), "{text}");
+    let left = text
+        .split("## Left alone")
+        .nth(1)
+        .expect("a Left alone section");
+    assert!(
+        left.contains("job `odd` left on the default token permissions"),
+        "{left}"
+    );
+    assert!(text.contains("hardpin fix . && hardpin update"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_to_change_does_nothing() {
     let s = setup(WORKFLOW);

@@ -185,3 +185,50 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         .ok()?;
     Some(Duration::from_secs(secs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// A 503 first, with `retry_after`; then 200.
+    async fn flaky(retry_after: &str) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", retry_after))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_waited_for_then_the_request_retried() {
+        let server = flaky("1").await;
+        let client = HttpClient::new(Duration::from_secs(20)).unwrap();
+        let start = Instant::now();
+        let got = client.fetch(|c| c.get(server.uri()), 1024).await.unwrap();
+        assert_eq!(
+            (got.status, got.body.as_slice()),
+            (StatusCode::OK, &b"ok"[..])
+        );
+        assert_eq!(client.request_count(), 2);
+        assert!(start.elapsed() >= Duration::from_secs(1), "did not wait");
+    }
+
+    /// A wait that would pass the deadline is not taken: the answer at hand
+    /// is returned at once instead of sleeping into the timeout.
+    #[tokio::test]
+    async fn retry_after_past_the_deadline_gives_the_answer_at_hand() {
+        let server = flaky("3600").await;
+        let client = HttpClient::new(Duration::from_secs(5)).unwrap();
+        let got = client.fetch(|c| c.get(server.uri()), 1024).await.unwrap();
+        assert_eq!(got.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(client.request_count(), 1);
+    }
+}
