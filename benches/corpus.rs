@@ -130,6 +130,11 @@ fn main() {
     let cache = tempfile::tempdir().unwrap();
     let cache_arg = cache.path().to_str().unwrap();
     let (cold, code, report, peak) = run(&["fix", "--format", "json", "--cache-dir", cache_arg]);
+    // `HARDPIN_BENCH_OUT=DIR` keeps the fixed tree, to compare two versions
+    // of hardpin with `diff -r`.
+    if let Some(out) = std::env::var_os("HARDPIN_BENCH_OUT") {
+        copy_dir(work.path(), Path::new(&out));
+    }
     let git_requests = server.requests().len();
     let s = &report["summary"];
     let scanned = s["files_scanned"].as_u64().unwrap_or(0);

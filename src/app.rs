@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use crate::cli::FixArgs;
-use crate::pipeline::{EXIT_ERROR, Plan, run};
+use crate::pipeline::{EXIT_ERROR, Output, Plan, run};
 use crate::setup::{self, SetupError};
 use crate::transforms::Mode;
 
@@ -25,16 +25,18 @@ pub fn fix(args: &FixArgs, mode: Mode, major: bool) -> ExitCode {
 fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
     let transforms = setup::transforms(mode, major, &args.select)?;
     let resolver = setup::resolver(&args.resolve)?;
-    let mut run = run(&Plan {
+    let output = if args.dry_run || args.check {
+        Output::Diff
+    } else {
+        Output::Write
+    };
+    let run = run(&Plan {
         paths: &args.paths,
         transforms: &transforms,
         resolver: &resolver,
         level: setup::fix_level(&args.select),
+        output,
     });
-    let write = !args.dry_run && !args.check;
-    if write {
-        run.write();
-    }
-    crate::render::run(&run, &args.output, !write);
+    crate::render::run(&run, &args.output);
     Ok(run.exit_code(args.check))
 }

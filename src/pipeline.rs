@@ -12,8 +12,7 @@
 //! every file's tree across resolution would make memory grow with the
 //! number of files; parsing again costs a little time and keeps it flat.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -22,7 +21,7 @@ use crate::diagnostics::{
 };
 use crate::discover::{DiscoverError, Target, discover};
 use crate::edit::apply_edits;
-use crate::report::{FileReport, Summary};
+use crate::report::{FileReport, Summary, unified_diff};
 use crate::resolve::{Needs, Resolved, Resolver};
 use crate::source::SourceFile;
 use crate::transforms::{DynTransform, Found, Outcome};
@@ -47,13 +46,24 @@ pub struct Plan<'a> {
     pub resolver: &'a dyn Resolver,
     /// The least certain fixes applied; the others are reported.
     pub level: Applicability,
+    pub output: Output,
 }
 
-/// Transforms run over paths; nothing written yet.
+/// What becomes of a fixed file. Nothing is held longer than needed: a run
+/// over thousands of repositories must not keep every file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Written in place as soon as it is verified (`fix`).
+    Write,
+    /// Its unified diff kept for the report (`fix --dry-run`, `--check`).
+    Diff,
+    /// Its text kept for the caller (`pr`, which commits it).
+    Text,
+}
+
+/// What a run did.
 pub struct Run {
     pub reports: Vec<FileReport>,
-    /// The tree each file was found in (writes never leave it).
-    pub roots: BTreeMap<PathBuf, PathBuf>,
     pub discover_errors: Vec<DiscoverError>,
     pub requests: usize,
 }
@@ -64,15 +74,10 @@ pub fn run(plan: &Plan<'_>) -> Run {
     let (targets, discover_errors) = discover(plan.paths);
     let (needs, loaded, mut reports) = collect_all(targets, plan.transforms);
     let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
-    let roots = loaded
-        .iter()
-        .map(|c| (c.target.path.clone(), c.target.root.clone()))
-        .collect();
-    reports.extend(fix_targets(loaded, plan.transforms, &resolved, plan.level));
+    reports.extend(fix_targets(loaded, plan, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     Run {
         reports,
-        roots,
         discover_errors,
         requests: plan.resolver.request_count(),
     }
@@ -175,16 +180,12 @@ pub fn resolve_all(
 /// The second pass: load each file again and fix it, in parallel, holding
 /// only the files being worked on. A file that changed since the first pass
 /// is left alone: what was found in it no longer points into its text.
-fn fix_targets(
-    collected: Vec<Collected>,
-    transforms: &[Box<dyn DynTransform>],
-    resolved: &Resolved,
-    level: Applicability,
-) -> Vec<FileReport> {
+fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) -> Vec<FileReport> {
     collected
         .into_par_iter()
         .map(|c| {
             let path = c.target.path.clone();
+            let root = c.target.root.clone();
             match SourceFile::load(c.target) {
                 Ok(file) if Fingerprint::of(file.text()) != c.fingerprint => FileReport {
                     findings: vec![Finding {
@@ -200,7 +201,10 @@ fn fix_targets(
                     }],
                     ..FileReport::empty(path)
                 },
-                Ok(file) => fix_file(&file, transforms, &c.found, resolved, level),
+                Ok(file) => {
+                    let report = fix_file(&file, plan.transforms, &c.found, resolved, plan.level);
+                    deliver(report, &file, &root, plan.output)
+                }
                 Err(e) => load_failure(path, &e),
             }
         })
@@ -240,7 +244,7 @@ pub fn fix_file(
     if !edits.is_empty() {
         match edit_and_verify(file, &edits, &allowed) {
             Ok(new) if new != file.text() => {
-                report.original = file.text().to_string();
+                report.changed = true;
                 report.fixed = Some(new);
                 changes.sort_by_key(|c| c.line);
                 report.changes = changes;
@@ -258,6 +262,33 @@ pub fn fix_file(
         }
     }
     report.findings.sort();
+    report
+}
+
+/// Write, diff or keep a fixed file, as `output` says; a failed write is
+/// an error finding and the file is left as it was.
+fn deliver(mut report: FileReport, file: &SourceFile, root: &Path, output: Output) -> FileReport {
+    let Some(text) = report.fixed.take() else {
+        return report;
+    };
+    match output {
+        Output::Text => report.fixed = Some(text),
+        Output::Diff => report.diff = Some(unified_diff(&report.path, file.text(), &text)),
+        Output::Write => {
+            if let Err(e) = write_atomic(&report.path, root, &text) {
+                report.findings.push(Finding {
+                    path: report.path.clone(),
+                    line: 1,
+                    column: 1,
+                    severity: Severity::Error,
+                    transform: "write",
+                    message: e.to_string(),
+                    hint: Some("the file was left as it was".into()),
+                });
+                report.changed = false;
+            }
+        }
+    }
     report
 }
 
@@ -313,27 +344,6 @@ fn load_failure(path: PathBuf, e: &crate::source::LoadError) -> FileReport {
 }
 
 impl Run {
-    /// Write every fixed file; a failed write becomes an error finding.
-    pub fn write(&mut self) {
-        for report in self.reports.iter_mut().filter(|r| r.fixed.is_some()) {
-            let (Some(text), Some(root)) = (&report.fixed, self.roots.get(&report.path)) else {
-                continue;
-            };
-            if let Err(e) = write_atomic(&report.path, root, text) {
-                report.findings.push(Finding {
-                    path: report.path.clone(),
-                    line: 1,
-                    column: 1,
-                    severity: Severity::Error,
-                    transform: "write",
-                    message: e.to_string(),
-                    hint: Some("the file was left as it was".into()),
-                });
-                report.fixed = None;
-            }
-        }
-    }
-
     pub fn summary(&self) -> Summary {
         let mut summary = Summary {
             files_scanned: self.reports.len(),
@@ -343,7 +353,7 @@ impl Run {
         };
         for r in &self.reports {
             let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
-            if r.fixed.is_some() {
+            if r.changed {
                 summary.files_changed += 1;
                 summary.changes += r.changes.len();
             }
@@ -455,12 +465,14 @@ mod tests {
         assert!(failed.is_empty());
         let changed = "on: push\njobs:\n  b:\n    runs-on: y\n";
         std::fs::write(&path, changed).unwrap();
-        let reports = fix_targets(
-            collected,
-            &transforms,
-            &Resolved::default(),
-            Applicability::Safe,
-        );
+        let plan = Plan {
+            paths: &[],
+            transforms: &transforms,
+            resolver: &crate::resolve::memory::MemoryResolver::default(),
+            level: Applicability::Safe,
+            output: Output::Write,
+        };
+        let reports = fix_targets(collected, &plan, &Resolved::default());
         assert!(reports[0].fixed.is_none());
         assert!(
             reports[0].findings[0]

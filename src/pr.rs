@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cli::PrArgs;
 use crate::net::redact_url;
-use crate::pipeline::{EXIT_ERROR, Plan};
+use crate::pipeline::{EXIT_ERROR, Output, Plan};
 use crate::publish::PrError;
 use crate::publish::body::{commit_message, pr_body, rel};
 use crate::publish::git::{self, PushAuth};
@@ -107,6 +107,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         transforms: &transforms,
         resolver: &resolver,
         level: setup::fix_level(&args.select),
+        output: Output::Text,
     });
     // From here on, paths are relative to the repository.
     for r in &mut fixed.reports {
@@ -115,7 +116,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
             f.path = r.path.clone();
         }
     }
-    crate::render::run(&fixed, &args.output, false);
+    crate::render::run(&fixed, &args.output);
     let files: Vec<(String, String)> = fixed
         .reports
         .iter()

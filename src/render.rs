@@ -3,16 +3,11 @@
 //! Everything from outside (paths, messages quoting server answers) is
 //! escaped here, so none of it can draw on the terminal.
 
-use std::io::{IsTerminal, Write};
-use std::path::Path;
-
-use similar::TextDiff;
-
 use crate::cli::{ColorChoice, Format, OutputArgs};
 use crate::diagnostics::Finding;
 use crate::pipeline::Run;
 use crate::printable::escape;
-use crate::report::{FileReport, Summary};
+use std::io::{IsTerminal, Write};
 
 /// An error that stops a command: `error[kind]: message` and `help: hint`.
 pub fn error(kind: &str, message: &str, hint: &str) -> String {
@@ -21,17 +16,6 @@ pub fn error(kind: &str, message: &str, hint: &str) -> String {
         escape(&crate::net::redact_url(message)),
         escape(hint)
     )
-}
-
-/// A unified diff of one file, `a/` and `b/` prefixed like git's. The path
-/// is escaped: a file name with a newline could otherwise forge diff lines.
-pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
-    let path = escape(path);
-    TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string()
 }
 
 /// Write a diff, coloured when `color` is set.
@@ -91,14 +75,9 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-fn display_path(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    s.strip_prefix("./").unwrap_or(&s).to_string()
-}
-
-/// Findings and the summary on stderr; diffs (when `diffs`) or the JSON
-/// report on stdout.
-pub fn run(run: &Run, output: &OutputArgs, diffs: bool) {
+/// Findings and the summary on stderr; the diffs the run kept, or the JSON
+/// report, on stdout.
+pub fn run(run: &Run, output: &OutputArgs) {
     let summary = run.summary();
     let color = use_color(output.color);
     let stdout = std::io::stdout();
@@ -118,12 +97,8 @@ pub fn run(run: &Run, output: &OutputArgs, diffs: bool) {
     match output.format {
         Format::Text => {
             for r in &run.reports {
-                if let (Some(fixed), true) = (&r.fixed, diffs) {
-                    let _ = print_diff(
-                        &mut out,
-                        &unified_diff(&display_path(&r.path), &r.original, fixed),
-                        color,
-                    );
+                if let Some(diff) = &r.diff {
+                    let _ = print_diff(&mut out, diff, color);
                 }
                 for f in &r.findings {
                     let _ = writeln!(err, "{}", format_finding(f));
@@ -131,36 +106,34 @@ pub fn run(run: &Run, output: &OutputArgs, diffs: bool) {
             }
         }
         Format::Json => {
-            let _ = writeln!(out, "{}", json_report(&run.reports, &summary, diffs));
+            // Streamed: a report of thousands of files is never built in
+            // memory as a JSON tree.
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                files: &'a [crate::report::FileReport],
+                summary: &'a crate::report::Summary,
+            }
+            let report = Report {
+                files: &run.reports,
+                summary: &summary,
+            };
+            let _ = serde_json::to_writer_pretty(&mut out, &report);
+            let _ = writeln!(out);
         }
     }
     let _ = writeln!(err, "hardpin: {summary}");
-}
-
-fn json_report(reports: &[FileReport], summary: &Summary, with_diff: bool) -> String {
-    let files: Vec<serde_json::Value> = reports
-        .iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(r).unwrap_or_default();
-            v["changed"] = r.fixed.is_some().into();
-            if let (true, Some(fixed)) = (with_diff, &r.fixed) {
-                v["diff"] = unified_diff(&display_path(&r.path), &r.original, fixed).into();
-            }
-            v
-        })
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "files": files, "summary": summary }))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diagnostics::Severity;
+    use crate::report::unified_diff;
+    use std::path::Path;
 
     #[test]
     fn outside_text_is_escaped() {
-        let d = unified_diff("x\n+++ b/evil.yml", "a\n", "b\n");
+        let d = unified_diff(Path::new("x\n+++ b/evil.yml"), "a\n", "b\n");
         assert!(
             d.starts_with("--- a/x\\n+++ b/evil.yml\n+++ b/x\\n+++ b/evil.yml\n"),
             "{d}"
@@ -180,7 +153,7 @@ mod tests {
 
     #[test]
     fn diff_has_headers_and_colors() {
-        let d = unified_diff("x.yml", "a\nb\n", "a\nc\n");
+        let d = unified_diff(Path::new("x.yml"), "a\nb\n", "a\nc\n");
         assert!(d.starts_with("--- a/x.yml\n+++ b/x.yml\n"));
         let mut out = Vec::new();
         print_diff(&mut out, &d, true).unwrap();

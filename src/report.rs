@@ -2,24 +2,29 @@
 //! line, unified diffs, the summary, and a stable JSON report.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use similar::TextDiff;
 
 use crate::diagnostics::{Change, Finding, Payload, Severity};
+use crate::printable::escape;
 
 /// The outcome for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// The text before the fix, when it was fixed (empty otherwise).
-    #[serde(skip)]
-    pub original: String,
-    /// The fixed text, when anything changed and every check passed.
+    /// Whether the fix changed the file (written, or to be written).
+    pub changed: bool,
+    /// The fixed text, kept only when the caller asked for it (`pr`).
     #[serde(skip)]
     pub fixed: Option<String>,
+    /// The unified diff, kept only when the caller asked for it (`--dry-run`,
+    /// `--check`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
     pub changes: Vec<Change>,
     pub findings: Vec<Finding>,
     /// What transforms report beyond changes (the permissions decisions),
@@ -45,8 +50,9 @@ impl FileReport {
     pub fn empty(path: PathBuf) -> Self {
         Self {
             path,
-            original: String::new(),
+            changed: false,
             fixed: None,
+            diff: None,
             changes: Vec::new(),
             findings: Vec::new(),
             payloads: Vec::new(),
@@ -86,4 +92,16 @@ impl std::fmt::Display for Summary {
             s(self.warnings)
         )
     }
+}
+
+/// A unified diff of one file, `a/` and `b/` prefixed like git's. The path
+/// is escaped: a file name with a newline could otherwise forge diff lines.
+pub fn unified_diff(path: &Path, before: &str, after: &str) -> String {
+    let shown = path.to_string_lossy();
+    let path = escape(shown.strip_prefix("./").unwrap_or(&shown));
+    TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
 }

@@ -34,9 +34,10 @@ use std::sync::Arc;
 
 use hardpin::diagnostics::Applicability;
 use hardpin::image::ImageRef;
-use hardpin::pipeline::{Plan, run};
+use hardpin::pipeline::{Output, Plan, run};
 use hardpin::refs::RepoId;
-use hardpin::render::{format_finding, unified_diff};
+use hardpin::render::format_finding;
+use hardpin::report::unified_diff;
 use hardpin::resolve::RefListing;
 use hardpin::resolve::files::RemoteFile;
 use hardpin::resolve::memory::MemoryResolver;
@@ -149,13 +150,15 @@ fn outcome(case: &Case, transform: &str) -> String {
         transforms: &transforms,
         resolver: &resolver,
         level,
+        output: Output::Text,
     });
     assert!(result.discover_errors.is_empty());
     let mut out = format!("{}\n", case.about);
     for r in &result.reports {
         let rel = r.path.strip_prefix(dir.path()).unwrap().to_string_lossy();
         if let Some(fixed) = &r.fixed {
-            out.push_str(&unified_diff(&rel, &r.original, fixed));
+            let original = std::fs::read_to_string(&r.path).unwrap();
+            out.push_str(&unified_diff(Path::new(rel.as_ref()), &original, fixed));
         }
         for c in &r.changes {
             let before = if c.before.is_empty() {

@@ -159,8 +159,9 @@ mod tests {
     fn report() -> FileReport {
         FileReport {
             path: NAME.into(),
-            original: String::new(),
+            changed: true,
             fixed: Some(String::new()),
+            diff: None,
             changes: vec![Change {
                 transform: "pin-actions",
                 line: 3,

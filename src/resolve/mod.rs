@@ -30,7 +30,7 @@ use images::Digests;
 /// Answers what a run needs. The network implementation asks git servers,
 /// registries and raw-file hosts; the in-memory one answers from a table,
 /// so transforms can be tested without any server.
-pub trait Resolver {
+pub trait Resolver: Sync {
     /// Answer every need; what cannot be answered is an error per item.
     fn resolve(&self, needs: &Needs) -> Resolved;
     /// Requests sent so far, retries included.
