@@ -19,7 +19,7 @@ fn main() {
         .collect();
     files.sort();
     let mut out = String::from(
-        "/// The built-in permission data files: (file name, contents).\npub static FILES: &[(&str, &str)] = &[\n",
+        "/// The built-in permission data files: (file name, contents).\npub(crate) static FILES: &[(&str, &str)] = &[\n",
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
