@@ -3,6 +3,8 @@
 //! reach a real GitHub or use a real token).
 // Test support: a failed set-up step should stop the test where it happened.
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
+// Shared by test crates, each of which uses a part of it.
+#![allow(unreachable_pub)]
 
 pub mod git_server;
 pub mod http;
