@@ -104,6 +104,18 @@ async fn run_pr(s: &Setup, api: &MockServer, extra: &[&str]) -> Output {
 
 const WORKFLOW: &str = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n";
 
+/// The JSON `pr` sent to create the pull request.
+async fn created_pull(api: &MockServer) -> serde_json::Value {
+    let create = api
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/octo/app/pulls")
+        .expect("a pull request was opened");
+    serde_json::from_slice(&create.body).unwrap()
+}
+
 fn remote_branch(s: &Setup) -> String {
     git(
         &s.world.server.repo_path("octo", "app"),
@@ -183,14 +195,7 @@ async fn opens_one_pull_request_then_updates_it() {
         git(&bare, &["log", "-1", "--format=%(trailers)", &pushed]).contains("Hardpin-Bot: yes")
     );
 
-    let create = api
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/octo/app/pulls")
-        .unwrap();
-    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    let body = created_pull(&api).await;
     let text = body["body"].as_str().unwrap();
     assert!(
         text.contains("| `.github/workflows/ci.yml` | 6 | `actions/checkout@v4` |"),
@@ -250,14 +255,7 @@ async fn update_and_draft_with_what_was_left_alone() {
     let api = permissive_api().await;
     let out = run_pr(&s, &api, &["--update", "--draft"]).await;
     assert!(out.status.success(), "{}", text(&out));
-    let create = api
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/octo/app/pulls")
-        .expect("a pull request was opened");
-    let body: serde_json::Value = serde_json::from_slice(&create.body).unwrap();
+    let body = created_pull(&api).await;
     assert_eq!(body["draft"], true);
     let text = body["body"].as_str().unwrap();
     // The update moved the old pin, the fix pinned the tag.
