@@ -139,6 +139,13 @@ pub struct Finding {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The audit rule (`HP001`…) this finding is an instance of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// Silenced by a `# hardpin: ignore` comment or the configuration:
+    /// shown, but it fails nothing and its fix is not applied.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
 }
 
 /// What a transform reports beyond changes and findings (the permissions

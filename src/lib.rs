@@ -31,6 +31,7 @@ pub mod refs;
 pub mod render;
 pub mod report;
 pub mod resolve;
+pub mod rules;
 pub mod secret;
 pub mod setup;
 pub mod source;

@@ -198,6 +198,8 @@ fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) 
                         hint: Some(
                             "run hardpin again when nothing else is writing the file".into(),
                         ),
+                        rule: None,
+                        suppressed: false,
                     }],
                     ..FileReport::empty(path)
                 },
@@ -258,6 +260,8 @@ pub fn fix_file(
                 transform: "verify",
                 message: format!("the edited file failed verification: {reason}"),
                 hint: Some(BUG_HINT.into()),
+                rule: None,
+                suppressed: false,
             }),
         }
     }
@@ -284,6 +288,8 @@ fn deliver(mut report: FileReport, file: &SourceFile, root: &Path, output: Outpu
                     transform: "write",
                     message: e.to_string(),
                     hint: Some("the file was left as it was".into()),
+                    rule: None,
+                    suppressed: false,
                 });
                 report.changed = false;
             }
@@ -320,6 +326,8 @@ fn withheld(file: &SourceFile, change: &crate::diagnostics::Change) -> Finding {
         transform: change.transform,
         message: format!("not applied, an unsafe fix: {what} ({})", change.why),
         hint: Some("check it, then run again with --unsafe-fixes to apply it".into()),
+        rule: None,
+        suppressed: false,
     }
 }
 
@@ -338,6 +346,8 @@ fn load_failure(path: PathBuf, e: &crate::source::LoadError) -> FileReport {
             transform: "parse",
             message: e.to_string(),
             hint: Some(e.hint().into()),
+            rule: None,
+            suppressed: false,
         }],
         ..FileReport::empty(path)
     }

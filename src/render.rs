@@ -146,6 +146,8 @@ mod tests {
             transform: "pin-actions",
             message: "tag v1\u{202e}".into(),
             hint: None,
+            rule: None,
+            suppressed: false,
         };
         let text = format_finding(&f);
         assert!(!text.chars().any(crate::printable::is_unsafe), "{text}");

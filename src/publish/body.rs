@@ -232,6 +232,8 @@ mod tests {
             transform: "permissions",
             message: "job `a` decided from actions never handed the token (inferred)".into(),
             hint: None,
+            rule: None,
+            suppressed: false,
         });
         let body = pr_body(&[r], "hardpin fix .");
         let section = body

@@ -15,6 +15,7 @@ use permissions::kb::Kb;
 use crate::diagnostics::{AllowedChanges, BUG_HINT, Change, Edit, Finding, Fix, Payload, Severity};
 use crate::refs::RepoId;
 use crate::resolve::{Needs, RefListing, Resolved};
+use crate::rules::{Fixable, Rule};
 use crate::source::SourceFile;
 
 /// A transform's result for one file.
@@ -44,6 +45,38 @@ impl Outcome {
         });
     }
 
+    /// Record an instance of an audit rule at a byte offset of `file`, at
+    /// the rule's severity; `help` says what to do here, else the rule's
+    /// fix or `hardpin explain` is named.
+    pub fn rule_finding(
+        &mut self,
+        file: &SourceFile,
+        transform: &'static str,
+        rule: &Rule,
+        at: usize,
+        message: String,
+        help: Option<&str>,
+    ) {
+        let hint = match (help, rule.fixable) {
+            (Some(h), _) => h.to_string(),
+            (None, Fixable::Yes) => "`hardpin fix` fixes it".into(),
+            (None, Fixable::WithFlag(flag)) => format!("`hardpin fix {flag}` fixes it"),
+            (None, Fixable::No) => format!("see `hardpin explain {}`", rule.id),
+        };
+        let (line, column) = crate::yaml::line_col(file.text(), at);
+        self.findings.push(Finding {
+            path: file.path().clone(),
+            line,
+            column,
+            severity: rule.severity,
+            transform,
+            message,
+            hint: Some(hint),
+            rule: Some(rule.id),
+            suppressed: false,
+        });
+    }
+
     /// Record a finding at a byte offset of `file`.
     pub fn finding(
         &mut self,
@@ -63,6 +96,8 @@ impl Outcome {
             transform,
             message,
             hint: hint.map(str::to_string),
+            rule: None,
+            suppressed: false,
         });
     }
 }

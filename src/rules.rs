@@ -1,0 +1,172 @@
+//! The audit rules: a stable id, a name, a default severity and the text
+//! that explains each one (`hardpin explain HP001`, `docs/findings.md`,
+//! the SARIF rules). Ids are never reused or renumbered: configurations,
+//! inline suppressions and code-scanning alerts refer to them.
+
+use crate::diagnostics::Severity;
+
+/// Whether `hardpin fix` can fix what a rule finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixable {
+    /// `hardpin fix` fixes it.
+    Yes,
+    /// `hardpin fix` with the flag named fixes it.
+    WithFlag(&'static str),
+    /// It needs a person.
+    No,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: &'static str,
+    /// Kebab-case, for SARIF and for people.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what is wrong.
+    pub summary: &'static str,
+    /// One paragraph: why it matters and what to do.
+    pub explanation: &'static str,
+    pub fixable: Fixable,
+}
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "HP001",
+        name: "unpinned-action",
+        severity: Severity::Warning,
+        summary: "an action or reusable workflow is referenced by a tag or branch",
+        explanation: "A tag or branch can be moved to other code at any time, by the action's owner or by anyone who takes over their account, and every workflow that names it runs the new code on its next run. A full commit SHA cannot be moved. `hardpin fix` pins the reference to the commit it names today and keeps the version in a comment, so `hardpin update` can move it on purpose later.",
+        fixable: Fixable::Yes,
+    },
+    Rule {
+        id: "HP002",
+        name: "unpinned-image",
+        severity: Severity::Warning,
+        summary: "a container image is referenced by a tag",
+        explanation: "An image tag is a mutable name: the registry serves whatever was pushed under it last. A digest names exactly one image. `hardpin fix` adds the digest of the multi-platform index the tag names today, keeping the tag for readers and for `hardpin update`.",
+        fixable: Fixable::Yes,
+    },
+    Rule {
+        id: "HP003",
+        name: "missing-permissions",
+        severity: Severity::Warning,
+        summary: "a job runs with the default token permissions although what it needs is known",
+        explanation: "Without a `permissions:` block a job's token gets the repository's default, often write access to everything, so one compromised step can push code, publish releases or change settings. `hardpin fix` adds the least the job needs, from its knowledge base of what each action and command does.",
+        fixable: Fixable::Yes,
+    },
+    Rule {
+        id: "HP004",
+        name: "version-comment-mismatch",
+        severity: Severity::Warning,
+        summary: "the version comment names a tag that does not point at the pinned commit",
+        explanation: "A reviewer reads `# v4.2.2` and trusts it; if the commit is another one (an old pin whose comment was edited, a tag that was moved, or a deliberate lie) the comment hides what actually runs. `hardpin fix --fix-comments` rewrites the comment to the tag that does point at the commit, or the pin can be moved with `hardpin update`.",
+        fixable: Fixable::WithFlag("--fix-comments"),
+    },
+    Rule {
+        id: "HP005",
+        name: "impostor-commit",
+        severity: Severity::Error,
+        summary: "the pinned commit is not on any branch or tag of the named repository",
+        explanation: "GitHub serves a commit of any fork under the parent repository's name, so `owner/action@<sha>` can run code that the owner never accepted (an \"impostor commit\"). A pin is only as good as the repository it names: check where the commit came from, and pin a commit that a branch or tag of the repository contains. Without a token hardpin can only check the tips of branches and tags, and says so.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP006",
+        name: "single-platform-digest",
+        severity: Severity::Warning,
+        summary: "an image is pinned to one platform's manifest, not to the multi-platform index its tag names",
+        explanation: "A tag of a multi-platform image names an index of per-platform manifests. Pinning one of those manifests works on that platform only and breaks builds elsewhere (or silently emulates), and `hardpin update` cannot move it with the tag. Pin the index digest: `hardpin update` does it for you.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP007",
+        name: "untrusted-checkout",
+        severity: Severity::Error,
+        summary: "a `pull_request_target` or `workflow_run` workflow checks out the pull request's code",
+        explanation: "These triggers run with the base repository's secrets and a write token. Checking out the pull request's head and building or running it hands both to whoever opened the pull request. Split the work: build the untrusted code in a `pull_request` workflow without secrets, and do the privileged part on its artifacts, or never execute what was checked out.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP008",
+        name: "static-cloud-credentials",
+        severity: Severity::Warning,
+        summary: "a long-lived cloud key from secrets is handed to a step",
+        explanation: "Static keys such as `AWS_SECRET_ACCESS_KEY` or a service-account JSON stay valid until someone rotates them, and a leaked one works from anywhere. GitHub's OIDC tokens let a job assume a cloud role for minutes only: `aws-actions/configure-aws-credentials` with `role-to-assume`, `google-github-actions/auth` with workload identity federation, `azure/login` with a federated credential, each with `permissions: id-token: write`.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP009",
+        name: "excessive-permissions",
+        severity: Severity::Warning,
+        summary: "the workflow or a job grants `write-all` or more than it needs",
+        explanation: "`permissions: write-all` gives the token every scope. Grant each job only the scopes its steps use: remove the block and run `hardpin fix` to compute them, or write them by hand.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP010",
+        name: "persisted-checkout-credentials",
+        severity: Severity::Warning,
+        summary: "`actions/checkout` leaves the token in `.git/config` for the third-party code that runs after it",
+        explanation: "By default `actions/checkout` writes the job's token into the repository's git configuration, where every later step can read it and push with it. Set `persist-credentials: false` unless a later step pushes with git.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP011",
+        name: "unlocked-dependency-install",
+        severity: Severity::Note,
+        summary: "dependencies are installed without the lock file's exact versions and hashes",
+        explanation: "`npm install` may update the lock file and `pip install -r` without `--require-hashes` takes whatever the index serves today, so a compromised release lands in the build unnoticed. Use `npm ci`, `pip install --require-hashes -r`, `yarn install --frozen-lockfile` / `--immutable`, `pnpm install --frozen-lockfile`, `bundle install` with a frozen lock file.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP012",
+        name: "self-hosted-runner-for-forks",
+        severity: Severity::Warning,
+        summary: "a job runs on a self-hosted runner in a workflow that runs for pull requests",
+        explanation: "Pull requests from forks can run arbitrary code on the runner. A persistent self-hosted runner keeps what that code leaves behind (implants, poisoned caches, stolen credentials) for the next job. Use GitHub-hosted or ephemeral just-in-time runners for untrusted code, or require approval for fork workflows.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP013",
+        name: "unsigned-image-push",
+        severity: Severity::Note,
+        summary: "a workflow pushes images without signing them or attesting their provenance",
+        explanation: "Consumers cannot tell an image this workflow built from one pushed with stolen registry credentials. Sign what is pushed (`cosign sign` with keyless signing) or attest its build provenance (`actions/attest-build-provenance`, the SLSA generators).",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP014",
+        name: "workflows-without-codeowners",
+        severity: Severity::Note,
+        summary: "no CODEOWNERS entry covers `.github/workflows/`",
+        explanation: "Workflow files decide what runs with the repository's secrets. A CODEOWNERS entry for `/.github/workflows/` (with branch protection requiring code-owner review) makes every change to them need a review by the people who own the pipeline.",
+        fixable: Fixable::No,
+    },
+    Rule {
+        id: "HP015",
+        name: "release-without-runtime-monitoring",
+        severity: Severity::Note,
+        summary: "a job that publishes a release runs without a runtime monitoring step",
+        explanation: "A release job holds the credentials attackers want most. A runtime monitor such as `step-security/harden-runner` records (and can block) the network egress and processes of every step, which is how compromises like the tj-actions one were detected. `hardpin fix --only harden-runner` inserts it.",
+        fixable: Fixable::WithFlag("--only harden-runner"),
+    },
+];
+
+/// The rule with this id (any case).
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_in_order() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.id, format!("HP{:03}", i + 1));
+            assert!(RULES.iter().filter(|o| o.name == r.name).count() == 1);
+        }
+        assert!(rule("hp005").is_some_and(|r| r.name == "impostor-commit"));
+    }
+}
