@@ -22,7 +22,7 @@ use hardpin::discover::discover;
 use hardpin::resolve::Needs;
 use hardpin::source::SourceFile;
 use hardpin::transforms::pin_actions::action_refs;
-use hardpin::transforms::registry;
+use hardpin::transforms::{Mode, select};
 use hardpin::version::TagVersion;
 
 fn main() {
@@ -77,11 +77,7 @@ fn main() {
     // Every image the corpus names, pushed as an OCI index to one registry
     // that stands in for all of them (`--registry-mirror *=`).
     let kb = std::sync::Arc::new(hardpin::transforms::permissions::kb::Kb::load(None).unwrap());
-    let all: Vec<_> = registry(kb, false)
-        .into_iter()
-        .filter(|(_, phase)| *phase == hardpin::transforms::Phase::Fix)
-        .map(|(t, _)| t)
-        .collect();
+    let all = select(Mode::Fix, &[], &[], kb, false).unwrap();
     let mut needs = Needs::default();
     for f in &files {
         for t in &all {

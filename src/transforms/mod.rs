@@ -233,6 +233,8 @@ pub enum Mode {
     Update,
     /// `hardpin pr --update`: both.
     FixAndUpdate,
+    /// `hardpin audit`: what fix would change, and the checks.
+    Audit,
 }
 
 /// Which command a transform belongs to.
@@ -242,19 +244,58 @@ pub enum Phase {
     Fix,
     /// `hardpin update`: move existing pins.
     Update,
+    /// `hardpin audit` only: findings, never fixes.
+    Audit,
 }
 
-/// Every transform, in the order they run, with the command it belongs to.
-pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn DynTransform>, Phase)> {
+impl Mode {
+    fn runs(self, phase: Phase) -> bool {
+        match self {
+            Mode::Fix => phase == Phase::Fix,
+            Mode::Update => phase == Phase::Update,
+            Mode::FixAndUpdate => phase != Phase::Audit,
+            Mode::Audit => phase != Phase::Update,
+        }
+    }
+}
+
+/// Whether a transform runs without being named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enabled {
+    /// Unless `--skip` names it.
+    ByDefault,
+    /// Only when `--only` names it (it adds to files, not just pins).
+    WhenNamed,
+}
+
+/// One transform of the registry.
+pub struct Entry {
+    pub transform: Box<dyn DynTransform>,
+    pub phase: Phase,
+    pub enabled: Enabled,
+}
+
+fn entry(transform: impl DynTransform + 'static, phase: Phase, enabled: Enabled) -> Entry {
+    Entry {
+        transform: Box::new(transform),
+        phase,
+        enabled,
+    }
+}
+
+/// Every transform, in the order they run.
+pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
+    use Enabled::ByDefault;
     vec![
-        (Box::new(pin_actions::PinActions), Phase::Fix),
-        (Box::new(pin_images::PinImages), Phase::Fix),
-        (Box::new(permissions::Permissions { kb }), Phase::Fix),
-        (
-            Box::new(update_actions::UpdateActions { major }),
+        entry(pin_actions::PinActions, Phase::Fix, ByDefault),
+        entry(pin_images::PinImages, Phase::Fix, ByDefault),
+        entry(permissions::Permissions { kb }, Phase::Fix, ByDefault),
+        entry(
+            update_actions::UpdateActions { major },
             Phase::Update,
+            ByDefault,
         ),
-        (Box::new(pin_images::UpdateImages), Phase::Update),
+        entry(pin_images::UpdateImages, Phase::Update, ByDefault),
     ]
 }
 
@@ -263,7 +304,8 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<(Box<dyn DynTransform>, Phase)>
 #[error("unknown transform `{0}` (known: {1})")]
 pub struct UnknownTransform(pub String, pub String);
 
-/// The transforms of `mode` that `--only` and `--skip` leave.
+/// The transforms of `mode` that `--only` and `--skip` leave. A transform
+/// that is not on by default runs only when `--only` names it.
 pub fn select(
     mode: Mode,
     only: &[String],
@@ -271,24 +313,25 @@ pub fn select(
     kb: Arc<Kb>,
     major: bool,
 ) -> Result<Vec<Box<dyn DynTransform>>, UnknownTransform> {
-    let all: Vec<Box<dyn DynTransform>> = registry(kb, major)
+    let all: Vec<Entry> = registry(kb, major)
         .into_iter()
-        .filter(|(_, phase)| match mode {
-            Mode::Fix => *phase == Phase::Fix,
-            Mode::Update => *phase == Phase::Update,
-            Mode::FixAndUpdate => true,
-        })
-        .map(|(t, _)| t)
+        .filter(|e| mode.runs(e.phase))
         .collect();
-    let known: Vec<&str> = all.iter().map(|t| t.name()).collect();
+    let known: Vec<&str> = all.iter().map(|e| e.transform.name()).collect();
     for name in only.iter().chain(skip) {
         if !known.contains(&name.as_str()) {
             return Err(UnknownTransform(name.clone(), known.join(", ")));
         }
     }
+    let named = |list: &[String], name: &str| list.iter().any(|n| n == name);
     Ok(all
         .into_iter()
-        .filter(|t| only.is_empty() || only.iter().any(|n| n == t.name()))
-        .filter(|t| !skip.iter().any(|n| n == t.name()))
+        .filter(|e| match (only.is_empty(), e.enabled) {
+            (true, Enabled::ByDefault) => true,
+            (true, Enabled::WhenNamed) => false,
+            (false, _) => named(only, e.transform.name()),
+        })
+        .filter(|e| !named(skip, e.transform.name()))
+        .map(|e| e.transform)
         .collect())
 }
