@@ -1,9 +1,11 @@
-//! `hardpin fix` and `hardpin update`: arguments in, a [`Plan`] to the
-//! pipeline, the [`Run`](crate::pipeline::Run) to the renderer. Wiring only.
+//! `hardpin fix`, `update`, `audit` and `explain`: arguments in, a
+//! [`Plan`] to the pipeline, the [`Run`](crate::pipeline::Run) to the
+//! renderer. Wiring only.
 
 use std::process::ExitCode;
 
-use crate::cli::FixArgs;
+use crate::cli::{AuditArgs, ExplainArgs, FixArgs, MinSeverity};
+use crate::diagnostics::{Applicability, Severity};
 use crate::pipeline::{EXIT_ERROR, Output, Plan, run};
 use crate::setup::{self, SetupError};
 use crate::transforms::Mode;
@@ -39,4 +41,67 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
     });
     crate::render::run(&run, &args.output);
     Ok(run.exit_code(args.check))
+}
+
+/// Run `hardpin audit`: the fix transforms (every fix, unsafe ones too, is
+/// reported, none written) and the checks.
+pub fn audit(args: &AuditArgs) -> ExitCode {
+    let result = (|| -> Result<u8, SetupError> {
+        let transforms = setup::transforms(Mode::Audit, false, &args.select)?;
+        let resolver = setup::resolver(&args.resolve)?;
+        let run = run(&Plan {
+            paths: &args.paths,
+            transforms: &transforms,
+            resolver: &resolver,
+            level: Applicability::Unsafe,
+            output: Output::Nothing,
+        });
+        let findings = crate::audit::findings(&run);
+        crate::render::audit(&run, &findings, &args.output);
+        let min = match args.min_severity {
+            MinSeverity::Error => Severity::Error,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Note => Severity::Note,
+        };
+        Ok(crate::audit::exit_code(&run, &findings, min))
+    })();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!(
+                "{}",
+                crate::render::error("setup", &e.to_string(), e.hint())
+            );
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// `hardpin explain [RULE]`.
+pub fn explain(args: &ExplainArgs) -> ExitCode {
+    match &args.rule {
+        None => {
+            for r in crate::rules::RULES {
+                println!("{}  {:<32} {}", r.id, r.name, r.summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Some(id) => match crate::rules::rule(id) {
+            Some(r) => {
+                print!("{}", crate::rules::explain(r));
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "{}",
+                    crate::render::error(
+                        "explain",
+                        &format!("no rule `{id}`"),
+                        "`hardpin explain` lists the rules"
+                    )
+                );
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
+    }
 }

@@ -23,6 +23,39 @@ pub enum Command {
     Update(UpdateArgs),
     /// Fix on a branch, commit, push, and open or update one pull request.
     Pr(PrArgs),
+    /// Report what is wrong, fixable or not, without writing anything.
+    Audit(AuditArgs),
+    /// Explain an audit rule (`hardpin explain HP005`), or list them all.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Files or folders to audit. Folders are searched, honouring .gitignore.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = MinSeverity::Warning)]
+    pub min_severity: MinSeverity,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id (`HP001`…); none lists every rule.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverity {
+    Error,
+    Warning,
+    Note,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +149,10 @@ pub struct SelectArgs {
     /// does not show. Without it they are reported, not applied.
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// Also rewrite version comments that name another commit's tag to the
+    /// tag of the pinned commit (`fix`).
+    #[arg(long)]
+    pub fix_comments: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -178,6 +215,10 @@ pub struct OutputArgs {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub workflow commands: annotations on a pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

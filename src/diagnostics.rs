@@ -89,6 +89,7 @@ impl AllowedChanges {
 pub struct Change {
     pub transform: &'static str,
     pub line: usize,
+    pub column: usize,
     pub before: String,
     pub after: String,
     pub why: String,

@@ -13,5 +13,7 @@ fn main() -> ExitCode {
         Command::Fix(args) => app::fix(args, Mode::Fix, false),
         Command::Update(args) => app::fix(&args.run, Mode::Update, args.major),
         Command::Pr(args) => hardpin::pr::pr(args),
+        Command::Audit(args) => app::audit(args),
+        Command::Explain(args) => app::explain(args),
     }
 }

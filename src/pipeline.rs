@@ -59,6 +59,8 @@ pub enum Output {
     Diff,
     /// Its text kept for the caller (`pr`, which commits it).
     Text,
+    /// Nothing kept: only the changes are reported (`audit`).
+    Nothing,
 }
 
 /// What a run did.
@@ -277,6 +279,7 @@ fn deliver(mut report: FileReport, file: &SourceFile, root: &Path, output: Outpu
     };
     match output {
         Output::Text => report.fixed = Some(text),
+        Output::Nothing => {}
         Output::Diff => report.diff = Some(unified_diff(&report.path, file.text(), &text)),
         Output::Write => {
             if let Err(e) = write_atomic(&report.path, root, &text) {
@@ -413,6 +416,7 @@ mod tests {
                 Change {
                     transform: "rogue",
                     line: 4,
+                    column: 5,
                     before: "runs-on".into(),
                     after: "run-on".into(),
                     why: "a bug".into(),

@@ -152,6 +152,53 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+// Each rule by its id; `ids_and_names_are_unique_and_in_order` checks that
+// every constant is the rule it is named after.
+pub const HP001: &Rule = &RULES[0];
+pub const HP002: &Rule = &RULES[1];
+pub const HP003: &Rule = &RULES[2];
+pub const HP004: &Rule = &RULES[3];
+pub const HP005: &Rule = &RULES[4];
+pub const HP006: &Rule = &RULES[5];
+pub const HP007: &Rule = &RULES[6];
+pub const HP008: &Rule = &RULES[7];
+pub const HP009: &Rule = &RULES[8];
+pub const HP010: &Rule = &RULES[9];
+pub const HP011: &Rule = &RULES[10];
+pub const HP012: &Rule = &RULES[11];
+pub const HP013: &Rule = &RULES[12];
+pub const HP014: &Rule = &RULES[13];
+pub const HP015: &Rule = &RULES[14];
+
+/// A rule's section of `docs/findings.md`, as `hardpin explain` prints it.
+pub fn explain(r: &Rule) -> String {
+    let fix = match r.fixable {
+        Fixable::Yes => "Fixed by `hardpin fix`.".to_string(),
+        Fixable::WithFlag(flag) => format!("Fixed by `hardpin fix {flag}`."),
+        Fixable::No => "Not fixed automatically.".to_string(),
+    };
+    format!(
+        "## {} {}\n\nSeverity: {}. {fix}\n\n{}\n\n{}\n",
+        r.id,
+        r.name,
+        r.severity.as_str(),
+        r.summary[..1].to_uppercase() + &r.summary[1..] + ".",
+        r.explanation
+    )
+}
+
+/// `docs/findings.md`: every rule's explanation.
+pub fn findings_md() -> String {
+    let mut s = String::from(
+        "# hardpin audit findings\n\nEvery finding of `hardpin audit` has a stable id. `hardpin explain ID` prints its section; suppress one with `# hardpin: ignore[ID]` on the line or the line above, or `disable = [\"ID\"]` in `hardpin.toml`. This file is generated from `src/rules.rs` (a test checks it is up to date).\n\n",
+    );
+    for r in RULES {
+        s.push_str(&explain(r));
+        s.push('\n');
+    }
+    s
+}
+
 /// The rule with this id (any case).
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
@@ -161,6 +208,20 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 mod tests {
     use super::*;
 
+    /// `docs/findings.md` is what the table says.
+    #[test]
+    fn the_findings_document_is_up_to_date() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/findings.md");
+        if std::env::var_os("HARDPIN_WRITE_DOCS").is_some() {
+            std::fs::write(path, findings_md()).unwrap();
+        }
+        let written = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            written == findings_md(),
+            "docs/findings.md is stale: run HARDPIN_WRITE_DOCS=1 cargo test --lib rules"
+        );
+    }
+
     #[test]
     fn ids_and_names_are_unique_and_in_order() {
         for (i, r) in RULES.iter().enumerate() {
@@ -168,5 +229,12 @@ mod tests {
             assert!(RULES.iter().filter(|o| o.name == r.name).count() == 1);
         }
         assert!(rule("hp005").is_some_and(|r| r.name == "impostor-commit"));
+        let named = [
+            HP001, HP002, HP003, HP004, HP005, HP006, HP007, HP008, HP009, HP010, HP011, HP012,
+            HP013, HP014, HP015,
+        ];
+        for (i, r) in named.iter().enumerate() {
+            assert_eq!(r.id, format!("HP{:03}", i + 1));
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::cli::{ResolveArgs, SelectArgs};
 use crate::diagnostics::Applicability;
 use crate::resolve::actions::ActionResolver;
 use crate::resolve::cache::DiskCache;
+use crate::resolve::commits::CommitResolver;
 use crate::resolve::docker_config::DockerCredentials;
 use crate::resolve::files::{FileResolver, default_raw_url, token_allowed};
 use crate::resolve::github::GitHubRefs;
@@ -85,6 +86,31 @@ fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> 
     Ok(url)
 }
 
+/// The REST API of the GitHub host: `--github-api-url`/`GITHUB_API_URL`,
+/// else `https://api.github.com` for github.com and `{server}/api/v3` for
+/// GitHub Enterprise Server.
+pub fn api_url(args: &ResolveArgs, server: &reqwest::Url) -> Result<reqwest::Url, SetupError> {
+    match args
+        .github_api_url
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(raw) => parse_url("--github-api-url", raw),
+        None if server.host_str() == Some("github.com") => {
+            parse_url("--github-api-url", "https://api.github.com")
+        }
+        None => parse_url(
+            "--github-api-url",
+            &format!("{}/api/v3", server.as_str().trim_end_matches('/')),
+        ),
+    }
+}
+
+/// A token goes to an API only over https, or to a loopback stand-in.
+pub fn may_carry_token(url: &reqwest::Url) -> bool {
+    url.scheme() == "https" || url.scheme() == "http" && crate::net::is_loopback(url)
+}
+
 /// The network resolver the flags and environment describe.
 pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
     let server = args
@@ -134,6 +160,15 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
         Some(r) => parse_url("--raw-url", r)?,
         None => default_raw_url(&base),
     };
+    let api = api_url(args, &base)?;
+    let commits = CommitResolver {
+        http: client()?,
+        token: token.clone().filter(|_| may_carry_token(&api)),
+        api,
+        cache: cache.clone(),
+        offline: args.offline,
+        concurrency,
+    };
     let files = FileResolver {
         http: client()?,
         token: token.clone().filter(|_| token_allowed(&raw, &base)),
@@ -144,6 +179,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
     };
     Ok(NetworkResolver {
         files,
+        commits,
         actions: ActionResolver {
             github: GitHubRefs::new(client()?, base, token),
             cache: cache.clone(),
@@ -169,7 +205,19 @@ pub fn transforms(
     sel: &SelectArgs,
 ) -> Result<Vec<Box<dyn DynTransform>>, SetupError> {
     let kb = Kb::load(sel.permissions_kb.as_deref())?;
-    Ok(select(mode, &sel.only, &sel.skip, Arc::new(kb), major)?)
+    let also: &[&str] = if sel.fix_comments && mode != Mode::Audit {
+        &["fix-comments"]
+    } else {
+        &[]
+    };
+    Ok(select(
+        mode,
+        &sel.only,
+        &sel.skip,
+        also,
+        Arc::new(kb),
+        major,
+    )?)
 }
 
 /// The least certain fixes `--unsafe-fixes` lets through.

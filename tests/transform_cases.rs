@@ -135,6 +135,7 @@ fn outcome(case: &Case, transform: &str) -> String {
         Mode::FixAndUpdate,
         &[transform.to_string()],
         &[],
+        &[],
         kb,
         case.major,
     )

@@ -165,6 +165,7 @@ mod tests {
             changes: vec![Change {
                 transform: "pin-actions",
                 line: 3,
+                column: 1,
                 before: "a/b@v1\n\u{2066}".into(),
                 after: "a/b@0123 # v1`".into(),
                 why: "`v1` can be moved\r\nSigned-off-by: x".into(),

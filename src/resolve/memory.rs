@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::commits::{CommitKey, Reachability};
 use super::files::FileKey;
 use super::github::FetchError;
+use super::oci::ImageIndex;
 use super::oci::OciError;
 use super::{Needs, RefListing, Resolved, Resolver};
 use crate::image::ImageKey;
@@ -21,6 +23,10 @@ pub struct MemoryResolver {
     pub images: BTreeMap<ImageKey, String>,
     /// File texts by [`super::files::RemoteFile::key`].
     pub files: BTreeMap<FileKey, String>,
+    /// Where pinned commits are found, by [`super::commits::CommitQuery::key`].
+    pub commits: BTreeMap<CommitKey, Reachability>,
+    /// Whole manifests by [`crate::image::ImageRef::key`].
+    pub indexes: BTreeMap<ImageKey, ImageIndex>,
     /// Items asked for: one per unique repository, image or file.
     asked: AtomicUsize,
 }
@@ -56,8 +62,30 @@ impl Resolver for MemoryResolver {
                 .ok_or_else(|| FetchError::NotFound(format!("{}@{}", file.repo, file.commit)));
             resolved.files.insert(key, answer);
         }
+        for q in &needs.commits {
+            let answer = self
+                .commits
+                .get(&q.key())
+                .cloned()
+                .ok_or_else(|| FetchError::NotFound(q.repo.to_string()));
+            resolved.commits.insert(q.key(), answer);
+        }
+        for (key, image) in &needs.indexes {
+            let answer = self
+                .indexes
+                .get(key)
+                .cloned()
+                .ok_or_else(|| OciError::NotFound {
+                    image: image.to_string(),
+                });
+            resolved.indexes.insert(key.clone(), answer);
+        }
         self.asked.fetch_add(
-            resolved.listings.len() + resolved.images.len() + resolved.files.len(),
+            resolved.listings.len()
+                + resolved.images.len()
+                + resolved.files.len()
+                + resolved.commits.len()
+                + resolved.indexes.len(),
             Ordering::Relaxed,
         );
         resolved

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod batch;
 pub mod cache;
+pub mod commits;
 pub mod docker_config;
 pub mod files;
 pub mod github;
@@ -24,8 +25,9 @@ use crate::image::{ImageKey, ImageRef};
 use crate::refs::{ActionRef, RepoId, is_object_id, is_safe_listed_ref};
 use crate::version::most_specific;
 use actions::Listings;
+use commits::{CommitQuery, Commits};
 use files::{Files, RemoteFile};
-use images::Digests;
+use images::{Digests, Indexes};
 
 /// Answers what a run needs. The network implementation asks git servers,
 /// registries and raw-file hosts; the in-memory one answers from a table,
@@ -50,11 +52,22 @@ pub struct Needs {
     /// Remote actions (`false`) and reusable workflows (`true`) that only
     /// their files can explain: what later rounds fetch.
     pub remote_uses: BTreeSet<(ActionRef, bool)>,
+    /// Commits pinned by SHA (audit): once their repositories' listings
+    /// are known, those that are no branch or tag tip become `commits`.
+    pub pinned_commits: BTreeSet<(RepoId, String)>,
+    /// Pinned commits to look for in their repositories (audit).
+    pub commits: BTreeSet<CommitQuery>,
+    /// Images whose whole manifest is wanted, platforms and all (audit).
+    pub indexes: BTreeMap<ImageKey, ImageRef>,
 }
 
 impl Needs {
     pub fn is_empty(&self) -> bool {
-        self.repos.is_empty() && self.images.is_empty() && self.files.is_empty()
+        self.repos.is_empty()
+            && self.images.is_empty()
+            && self.files.is_empty()
+            && self.commits.is_empty()
+            && self.indexes.is_empty()
     }
 
     /// Add what another file needs.
@@ -63,6 +76,9 @@ impl Needs {
         self.images.extend(other.images);
         self.files.extend(other.files);
         self.remote_uses.extend(other.remote_uses);
+        self.pinned_commits.extend(other.pinned_commits);
+        self.commits.extend(other.commits);
+        self.indexes.extend(other.indexes);
     }
 
     /// Drop what `resolved` already answers.
@@ -72,6 +88,10 @@ impl Needs {
         self.images.retain(|k, _| !resolved.images.contains_key(k));
         self.files
             .retain(|f| !resolved.files.contains_key(&f.key()));
+        self.commits
+            .retain(|c| !resolved.commits.contains_key(&c.key()));
+        self.indexes
+            .retain(|k, _| !resolved.indexes.contains_key(k));
     }
 }
 
@@ -81,6 +101,8 @@ pub struct Resolved {
     pub listings: Listings,
     pub images: Digests,
     pub files: Files,
+    pub commits: Commits,
+    pub indexes: Indexes,
 }
 
 impl Resolved {
@@ -89,6 +111,8 @@ impl Resolved {
         self.listings.extend(more.listings);
         self.images.extend(more.images);
         self.files.extend(more.files);
+        self.commits.extend(more.commits);
+        self.indexes.extend(more.indexes);
     }
 }
 

@@ -4,6 +4,7 @@
 //! concurrency and cache.
 
 use super::actions::ActionResolver;
+use super::commits::CommitResolver;
 use super::files::FileResolver;
 use super::images::ImageResolver;
 use super::{Needs, Resolved, Resolver};
@@ -12,6 +13,7 @@ pub struct NetworkResolver {
     pub actions: ActionResolver,
     pub images: ImageResolver,
     pub files: FileResolver,
+    pub commits: CommitResolver,
     /// One runtime for the whole run: later rounds reuse its threads.
     pub runtime: tokio::runtime::Runtime,
 }
@@ -28,17 +30,21 @@ impl NetworkResolver {
 
 impl Resolver for NetworkResolver {
     fn resolve(&self, needs: &Needs) -> Resolved {
-        let (listings, images, files) = self.runtime.block_on(async {
+        let (listings, images, files, commits, indexes) = self.runtime.block_on(async {
             tokio::join!(
                 self.actions.resolve(&needs.repos),
                 self.images.resolve(&needs.images),
-                self.files.resolve(&needs.files)
+                self.files.resolve(&needs.files),
+                self.commits.resolve(&needs.commits),
+                self.images.resolve_indexes(&needs.indexes),
             )
         });
         Resolved {
             listings,
             images,
             files,
+            commits,
+            indexes,
         }
     }
 
@@ -46,5 +52,6 @@ impl Resolver for NetworkResolver {
         self.actions.github.request_count()
             + self.images.registry.request_count()
             + self.files.request_count()
+            + self.commits.request_count()
     }
 }

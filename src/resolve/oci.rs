@@ -26,6 +26,21 @@ pub const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
 
+/// What a tag names: the digest of its manifest and, when that manifest is
+/// a multi-platform index, the per-platform manifests it lists.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImageIndex {
+    pub digest: String,
+    pub platforms: Vec<String>,
+}
+
+impl ImageIndex {
+    /// Checked on everything loaded from the cache.
+    pub fn is_valid(&self) -> bool {
+        is_digest(&self.digest) && self.platforms.iter().all(|d| is_digest(d))
+    }
+}
+
 /// Largest manifest accepted (registries cap them at 4 MiB).
 const MAX_MANIFEST: usize = 4 << 20;
 /// Largest token-service answer accepted (real ones are a few KiB).
@@ -163,6 +178,49 @@ impl RegistryClient {
             return Ok(d);
         }
         // No digest header (or HEAD not allowed): fetch and hash the manifest.
+        Ok(self.manifest(image).await?.0)
+    }
+
+    /// The manifest the tag names, read in full: its digest and, for a
+    /// multi-platform index, the digests of the per-platform manifests it
+    /// lists (what `hardpin audit` needs to tell a platform pin from an
+    /// index pin).
+    pub async fn index(&self, image: &ImageRef) -> Result<ImageIndex, OciError> {
+        let (digest, media, body) = self.manifest(image).await?;
+        let is_index = media.starts_with(MANIFEST_TYPES[0]) || media.starts_with(MANIFEST_TYPES[1]);
+        let platforms = if is_index {
+            #[derive(serde::Deserialize)]
+            struct Index {
+                #[serde(default)]
+                manifests: Vec<Entry>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Entry {
+                digest: String,
+            }
+            let index: Index = serde_json::from_slice(&body)
+                .map_err(|e| self.protocol(image, &format!("the index is not valid JSON ({e})")))?;
+            let digests: Vec<String> = index.manifests.into_iter().map(|m| m.digest).collect();
+            if !digests.iter().all(|d| is_digest(d)) {
+                return Err(self.protocol(image, "the index lists a malformed digest"));
+            }
+            digests
+        } else {
+            Vec::new()
+        };
+        Ok(ImageIndex { digest, platforms })
+    }
+
+    /// GET the manifest the tag names: its verified digest, media type and
+    /// body.
+    async fn manifest(&self, image: &ImageRef) -> Result<(String, String, Vec<u8>), OciError> {
+        let base = self.endpoint(&image.registry)?;
+        let url = format!(
+            "{}/v2/{}/manifests/{}",
+            base.as_str().trim_end_matches('/'),
+            image.repository,
+            image.tag_or_latest()
+        );
         let resp = self.request(Method::GET, &url, image).await?;
         self.check_status(image, resp.status)?;
         let claimed = header_digest(&resp.headers);
@@ -182,7 +240,7 @@ impl RegistryClient {
                 image,
                 &format!("digest header {c} does not match the body ({computed})"),
             )),
-            _ => Ok(computed),
+            _ => Ok((computed, media, body)),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod permissions;
 pub mod pin_actions;
 pub mod pin_images;
 pub mod update_actions;
+pub mod verify_pins;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -296,6 +297,8 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
             ByDefault,
         ),
         entry(pin_images::UpdateImages, Phase::Update, ByDefault),
+        entry(verify_pins::VerifyPins, Phase::Audit, ByDefault),
+        entry(verify_pins::FixComments, Phase::Fix, Enabled::WhenNamed),
     ]
 }
 
@@ -305,11 +308,12 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
 pub struct UnknownTransform(pub String, pub String);
 
 /// The transforms of `mode` that `--only` and `--skip` leave. A transform
-/// that is not on by default runs only when `--only` names it.
+/// that is not on by default runs only when `--only` or `also` names it.
 pub fn select(
     mode: Mode,
     only: &[String],
     skip: &[String],
+    also: &[&str],
     kb: Arc<Kb>,
     major: bool,
 ) -> Result<Vec<Box<dyn DynTransform>>, UnknownTransform> {
@@ -327,6 +331,7 @@ pub fn select(
     Ok(all
         .into_iter()
         .filter(|e| match (only.is_empty(), e.enabled) {
+            _ if also.contains(&e.transform.name()) => true,
             (true, Enabled::ByDefault) => true,
             (true, Enabled::WhenNamed) => false,
             (false, _) => named(only, e.transform.name()),

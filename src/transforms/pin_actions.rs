@@ -242,6 +242,7 @@ fn pin_one(
     let change = Change {
         transform: NAME,
         line: s.node.start_position().row + 1,
+        column: s.node.start_position().column + 1,
         before: s.value.trim().to_string(),
         after: format!("{new_ref} # {}", pin.comment),
         why,

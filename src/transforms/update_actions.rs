@@ -29,10 +29,10 @@ const NAME: &str = "update-actions";
 /// A SHA pin and the version its comment names, found in the first pass.
 pub struct VersionPin {
     /// The scalar's bytes.
-    span: Range<usize>,
-    action: ActionRef,
+    pub span: Range<usize>,
+    pub action: ActionRef,
     /// The version token in the comment, and where it is.
-    version: Option<(String, Range<usize>)>,
+    pub version: Option<(String, Range<usize>)>,
 }
 
 /// The `k`-th `# token` of a comment: several flow values on one line share
@@ -54,7 +54,8 @@ fn comment_token(
     (!token.is_empty()).then(|| (token.clone(), at..at + token.len()))
 }
 
-fn version_pins(file: &SourceFile, doc: &YamlDoc) -> Vec<VersionPin> {
+/// Every `uses:` pinned to a full SHA, with the version its comment names.
+pub(crate) fn version_pins(file: &SourceFile, doc: &YamlDoc) -> Vec<VersionPin> {
     let values = uses_values(file, doc);
     let mut out = Vec::new();
     for (i, (_, s)) in values.iter().enumerate() {
@@ -203,6 +204,7 @@ impl UpdateActions {
             Change {
                 transform: NAME,
                 line: scalar.node.start_position().row + 1,
+                column: scalar.node.start_position().column + 1,
                 before: format!("{} # {current}", scalar.value),
                 after: format!("{new_value} # {newest}"),
                 why: format!("{newest} is the newest release after {current}"),

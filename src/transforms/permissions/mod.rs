@@ -356,6 +356,7 @@ fn push_block(
     let change = Change {
         transform: NAME,
         line: before.start_position().row + 1,
+        column: before.start_position().column + 1,
         before: String::new(),
         after: format!("{}: {}", block.key_path.join("."), after.join(", ")),
         why: block.why,

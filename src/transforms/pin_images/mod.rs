@@ -115,6 +115,20 @@ pub enum Site {
     },
 }
 
+/// Every image reference pinned by digest under a tag (`name:tag@sha256:…`),
+/// with its place: what `hardpin audit` checks against the tag's index.
+pub(crate) fn pinned_images(file: &SourceFile) -> Vec<(Range<usize>, ImageRef)> {
+    sites(file)
+        .into_iter()
+        .filter_map(|site| match site {
+            Site::Pin { image, span, .. } if image.tag.is_some() && image.digest.is_some() => {
+                Some((span, image))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn sites(file: &SourceFile) -> Vec<Site> {
     match &file.syntax {
         Syntax::Yaml(doc) => yaml_sites::sites(file.target.kind, doc),
@@ -232,9 +246,11 @@ fn pin(
     };
     allowed.words.insert((image.to_string(), pinned.clone()));
     let at = span.start;
+    let (line, column) = crate::yaml::line_col(file.text(), at);
     let change = Change {
         transform: name,
-        line: crate::yaml::line_col(file.text(), at).0,
+        line,
+        column,
         before: image.to_string(),
         after: pinned,
         why: match image.digest {

@@ -4,10 +4,16 @@
 //! escaped here, so none of it can draw on the terminal.
 
 use crate::cli::{ColorChoice, Format, OutputArgs};
-use crate::diagnostics::Finding;
+use crate::diagnostics::{Finding, Severity};
 use crate::pipeline::Run;
 use crate::printable::escape;
+mod github;
+mod sarif;
+mod snippet;
+
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 /// An error that stops a command: `error[kind]: message` and `help: hint`.
 pub fn error(kind: &str, message: &str, hint: &str) -> String {
@@ -105,6 +111,13 @@ pub fn run(run: &Run, output: &OutputArgs) {
                 }
             }
         }
+        Format::Sarif | Format::Github => {
+            let _ = write!(
+                out,
+                "{}",
+                findings_in(&crate::audit::findings(run), output.format)
+            );
+        }
         Format::Json => {
             // Streamed: a report of thousands of files is never built in
             // memory as a JSON tree.
@@ -122,6 +135,103 @@ pub fn run(run: &Run, output: &OutputArgs) {
         }
     }
     let _ = writeln!(err, "hardpin: {summary}");
+}
+
+/// `hardpin audit`'s report: every finding (on stdout, in the chosen
+/// format) and a count on stderr.
+pub fn audit(run: &Run, findings: &[Finding], output: &OutputArgs) {
+    let mut err = std::io::stderr().lock();
+    for e in &run.discover_errors {
+        let _ = writeln!(
+            err,
+            "{}",
+            error(
+                "discover",
+                &e.to_string(),
+                "give a file or folder that exists and can be read"
+            )
+        );
+    }
+    let _ = write!(
+        std::io::stdout().lock(),
+        "{}",
+        findings_in(findings, output.format)
+    );
+    let count = |s| {
+        findings
+            .iter()
+            .filter(|f| !f.suppressed && f.severity == s)
+            .count()
+    };
+    let suppressed = findings.iter().filter(|f| f.suppressed).count();
+    let _ = writeln!(
+        err,
+        "hardpin: {} file{} audited: {} error{}, {} warning{}, {} note{}, {suppressed} suppressed",
+        run.reports.len(),
+        plural(run.reports.len()),
+        count(Severity::Error),
+        plural(count(Severity::Error)),
+        count(Severity::Warning),
+        plural(count(Severity::Warning)),
+        count(Severity::Note),
+        plural(count(Severity::Note)),
+    );
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Findings in `format`.
+fn findings_in(findings: &[Finding], format: Format) -> String {
+    let sources = Sources::default();
+    match format {
+        Format::Text => findings
+            .iter()
+            .map(|f| snippet::snippet(f, sources.get(&f.path).as_deref()) + "\n")
+            .collect(),
+        Format::Json => {
+            let list: Vec<serde_json::Value> = findings
+                .iter()
+                .map(|f| {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    if let Some(r) = f.rule.and_then(crate::rules::rule) {
+                        v["name"] = r.name.into();
+                    }
+                    v
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({ "findings": list }))
+                .unwrap_or_default()
+                + "\n"
+        }
+        Format::Sarif => {
+            serde_json::to_string_pretty(&sarif::sarif(findings, &|p| sources.get(p)))
+                .unwrap_or_default()
+                + "\n"
+        }
+        Format::Github => github::commands(findings),
+    }
+}
+
+/// Files read again for their lines (audit never writes, so they are what
+/// was audited), each once, at most the size hardpin edits.
+#[derive(Default)]
+struct Sources(std::cell::RefCell<BTreeMap<PathBuf, Option<String>>>);
+
+impl Sources {
+    fn get(&self, path: &Path) -> Option<String> {
+        self.0
+            .borrow_mut()
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let meta = std::fs::metadata(path).ok()?;
+                (meta.len() <= crate::source::MAX_FILE)
+                    .then(|| std::fs::read_to_string(path).ok())
+                    .flatten()
+            })
+            .clone()
+    }
 }
 
 #[cfg(test)]
