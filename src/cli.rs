@@ -134,7 +134,8 @@ pub struct FixArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
-    /// Run only these transforms (comma-separated: pin-actions, pin-images, permissions).
+    /// Run only these transforms (comma-separated: pin-actions, pin-images,
+    /// permissions; harden-runner, which runs only when named here).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
     /// Do not run these transforms (comma-separated).

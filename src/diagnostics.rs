@@ -74,6 +74,24 @@ pub struct AllowedChanges {
     /// Within a Dockerfile word, `.0` may become `.1` (an image reference
     /// inside `--from=`, `ARG X=` and the like).
     pub words: BTreeSet<(String, String)>,
+    /// Items that may be inserted into a sequence (a step put first in a
+    /// job), each at one index of one sequence and with known content.
+    pub inserted_items: BTreeSet<InsertedItem>,
+}
+
+/// One sequence item an edit may insert. The place and the content are
+/// both fixed, so an item inserted anywhere else, a different item, or an
+/// existing item changed on the way is still refused.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InsertedItem {
+    /// The path of the sequence: its keys, and indices as decimal text
+    /// (`["jobs", "build", "steps"]`).
+    pub seq: Vec<String>,
+    /// The item's index in the edited sequence.
+    pub index: usize,
+    /// The item as a YAML document; what was inserted must load to the
+    /// same data (comments and layout aside).
+    pub item: String,
 }
 
 impl AllowedChanges {
@@ -81,6 +99,7 @@ impl AllowedChanges {
         self.scalars.extend(other.scalars);
         self.added_keys.extend(other.added_keys);
         self.words.extend(other.words);
+        self.inserted_items.extend(other.inserted_items);
     }
 }
 
@@ -179,6 +198,8 @@ pub enum VerifyError {
     KeyAdded { key: String, at: String },
     #[error("sequence length changed at {at}")]
     SequenceLength { at: String },
+    #[error("item {index} inserted at {at} is not the one allowed")]
+    InsertedItem { at: String, index: usize },
     #[error("value changed at {at}")]
     Value { at: String },
     #[error("the number of instructions changed")]

@@ -91,6 +91,18 @@ pub fn newest_release<'a>(
         .map(|(t, _)| t)
 }
 
+/// The highest release in `tags`, of any major (pre-releases and names
+/// that are not versions left out), for a new pin of an action the file
+/// does not name a version of yet. Of equal versions the most specific
+/// wins (`v2.10.1` over `v2`).
+pub fn newest_of<'a>(tags: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    tags.into_iter()
+        .filter_map(|t| TagVersion::parse(t).map(|v| (t, v)))
+        .filter(|(_, v)| v.pre.is_none())
+        .max_by(|a, b| cmp_versions(&a.1, &b.1))
+        .map(|(t, _)| t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +151,22 @@ mod tests {
             most_specific("v2", &["v2", "v2.0.0-rc.9", "v2.0.0-rc.10"]),
             "v2.0.0-rc.10"
         );
+    }
+
+    #[test]
+    fn newest_of_any_major() {
+        let tags = [
+            "v2",
+            "v2.10.1",
+            "v2.9.0",
+            "v3.0.0-rc.1",
+            "main-build",
+            "v1.99.0",
+        ];
+        assert_eq!(newest_of(tags), Some("v2.10.1"));
+        assert_eq!(newest_of(["v2", "v1.0.0"]), Some("v2"));
+        assert_eq!(newest_of(["v2.0.0", "v2"]), Some("v2.0.0"));
+        assert_eq!(newest_of(["nightly", "v1.0.0-beta"]), None);
     }
 
     #[test]

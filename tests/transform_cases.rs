@@ -212,6 +212,7 @@ fn every_transform_has_cases_and_they_hold() {
         "permissions",
         "update-actions",
         "update-images",
+        "harden-runner",
     ] {
         assert!(
             all.iter().filter(|(t, _)| t == name).count() >= 3,

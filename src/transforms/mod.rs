@@ -2,6 +2,7 @@
 //! and the resolved references: it first says what it needs resolved, then
 //! turns the answers into edits and findings.
 
+pub mod harden_runner;
 pub mod permissions;
 pub mod pin_actions;
 pub mod pin_images;
@@ -286,11 +287,12 @@ fn entry(transform: impl DynTransform + 'static, phase: Phase, enabled: Enabled)
 
 /// Every transform, in the order they run.
 pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
-    use Enabled::ByDefault;
+    use Enabled::{ByDefault, WhenNamed};
     vec![
         entry(pin_actions::PinActions, Phase::Fix, ByDefault),
         entry(pin_images::PinImages, Phase::Fix, ByDefault),
         entry(permissions::Permissions { kb }, Phase::Fix, ByDefault),
+        entry(harden_runner::HardenRunner, Phase::Fix, WhenNamed),
         entry(
             update_actions::UpdateActions { major },
             Phase::Update,

@@ -189,10 +189,16 @@ fn compare(
         }
         (Data::Marked(m, v), Data::Marked(n, w)) if m == n => compare(v, w, path, allowed),
         (Data::Seq(x), Data::Seq(y)) => {
-            if x.len() != y.len() {
+            let inserted = inserted_here(y, path, allowed)?;
+            if x.len() + inserted.len() != y.len() {
                 return Err(VerifyError::SequenceLength { at: here(path) });
             }
-            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+            let kept = y
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !inserted.contains(i))
+                .map(|(_, w)| w);
+            for (i, (v, w)) in x.iter().zip(kept).enumerate() {
                 path.push(i.to_string());
                 compare(v, w, path, allowed)?;
                 path.pop();
@@ -207,6 +213,32 @@ fn compare(
         }
         _ => Err(VerifyError::Value { at: here(path) }),
     }
+}
+
+/// The indices of `y` (the edited sequence at `path`) that hold items
+/// `allowed` lets an edit insert there. Each must be present and load to
+/// the data of its allowed text; anything else is refused, so an allowance
+/// never covers an item it does not describe.
+fn inserted_here(
+    y: &[Data],
+    path: &[String],
+    allowed: &AllowedChanges,
+) -> Result<std::collections::BTreeSet<usize>, VerifyError> {
+    let mut found = std::collections::BTreeSet::new();
+    for ins in allowed.inserted_items.iter().filter(|i| i.seq == path) {
+        let wanted = load(&ins.item).ok().and_then(|mut docs| match docs.len() {
+            1 => docs.pop(),
+            _ => None,
+        });
+        let ok = wanted.is_some_and(|w| y.get(ins.index) == Some(&w));
+        if !ok || !found.insert(ins.index) {
+            return Err(VerifyError::InsertedItem {
+                at: here(path),
+                index: ins.index,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Reduce a CST to data, reading scalars the way hardpin's routes do.
@@ -429,6 +461,65 @@ mod tests {
     #[test]
     fn empty_documents_count() {
         assert!(check("---\n---\na: 1\n", "---\n---\na: 1\n", &allow(&[])).is_ok());
+    }
+
+    fn insert_first_step() -> AllowedChanges {
+        let mut ok = AllowedChanges::default();
+        ok.inserted_items.insert(crate::diagnostics::InsertedItem {
+            seq: vec!["jobs".into(), "a".into(), "steps".into()],
+            index: 0,
+            item: "uses: h/r@0123\nwith:\n  egress-policy: audit\n".into(),
+        });
+        ok
+    }
+
+    #[test]
+    fn allowed_item_insertion_passes() {
+        let a = "jobs:\n  a:\n    steps:\n      - run: hi\n";
+        let b = "jobs:\n  a:\n    steps:\n      - uses: h/r@0123 # v1.0.0\n        with:\n          egress-policy: audit\n      - run: hi\n";
+        assert!(check(a, b, &AllowedChanges::default()).is_err());
+        assert!(check(a, b, &insert_first_step()).is_ok());
+        let crlf = |t: &str| t.replace('\n', "\r\n");
+        assert!(check(&crlf(a), &crlf(b), &insert_first_step()).is_ok());
+    }
+
+    #[test]
+    fn other_insertions_and_changes_still_fail() {
+        let ok = insert_first_step();
+        let a = "jobs:\n  a:\n    steps:\n      - run: hi\n  b:\n    steps:\n      - run: ho\n";
+        let item = "      - uses: h/r@0123\n        with:\n          egress-policy: audit\n";
+        let first_a = a.replacen("      - run: hi\n", &format!("{item}      - run: hi\n"), 1);
+        assert!(check(a, &first_a, &ok).is_ok());
+        for (what, b) in [
+            (
+                "at another index",
+                a.replacen("      - run: hi\n", &format!("      - run: hi\n{item}"), 1),
+            ),
+            (
+                "in another job",
+                a.replacen("      - run: ho\n", &format!("{item}      - run: ho\n"), 1),
+            ),
+            ("with other content", first_a.replace("audit", "block")),
+            (
+                "with an item changed",
+                first_a.replace("run: hi", "run: evil"),
+            ),
+            (
+                "twice",
+                a.replacen(
+                    "      - run: hi\n",
+                    &format!("{item}{item}      - run: hi\n"),
+                    1,
+                ),
+            ),
+            (
+                "with an item replaced",
+                a.replacen("      - run: hi\n", item, 1),
+            ),
+            ("not at all", a.to_string()),
+        ] {
+            assert!(check(a, &b, &ok).is_err(), "inserted {what}: {b}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! nothing but the intended values changed.
 
 pub mod data;
+pub mod layout;
 pub mod route;
 pub mod scalar;
 

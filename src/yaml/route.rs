@@ -138,6 +138,14 @@ fn walk_pair<'t>(doc: &'t YamlDoc, pair: Node<'t>, path: &mut Vec<Seg>, out: &mu
     path.pop();
 }
 
+/// The first document of a file, whose top-level mapping routes start from.
+pub fn document(doc: &YamlDoc) -> Option<Node<'_>> {
+    let root = doc.root();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .find(|n| n.kind() == "document")
+}
+
 /// The content node under `node` (through `block_node`/`flow_node`, past
 /// anchors and tags), or `None` for an alias or an empty node.
 pub fn content(node: Node<'_>) -> Option<Node<'_>> {

@@ -15,7 +15,7 @@ use super::script::analyze_script;
 use super::unexplained::Unexplained;
 use crate::refs::{UsesTarget, classify};
 use crate::version::TagVersion;
-use crate::yaml::route::{entries, get, items, string_map};
+use crate::yaml::route::{document, entries, get, items, string_map};
 use crate::yaml::{YamlDoc, scalar};
 
 /// Reads files of the repository a workflow belongs to (local actions and
@@ -148,7 +148,7 @@ pub enum Rule {
 
 /// The workflow-level `permissions:` if there is one: `Some(write_all)`.
 pub fn declared_top_level(doc: &YamlDoc) -> Option<bool> {
-    let root = doc_root(doc)?;
+    let root = document(doc)?;
     get(doc, root, "permissions").map(|v| is_write_all(doc, v))
 }
 
@@ -156,16 +156,9 @@ fn is_write_all(doc: &YamlDoc, v: Node<'_>) -> bool {
     scalar(doc, v).is_some_and(|s| s.value == "write-all")
 }
 
-pub fn doc_root(doc: &YamlDoc) -> Option<Node<'_>> {
-    let root = doc.root();
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor)
-        .find(|n| n.kind() == "document")
-}
-
 /// Analyse every job of a workflow.
 pub fn analyze_jobs<'t>(doc: &'t YamlDoc, cx: &mut Context<'_>) -> Vec<Job<'t>> {
-    let Some(root) = doc_root(doc) else {
+    let Some(root) = document(doc) else {
         return Vec::new();
     };
     let workflow_env = string_map(doc, get(doc, root, "env"));
@@ -471,7 +464,7 @@ fn action_metadata(
         label: label.to_string(),
         source,
     })?;
-    let root = doc_root(&doc).ok_or_else(|| Unexplained::EmptyAction {
+    let root = document(&doc).ok_or_else(|| Unexplained::EmptyAction {
         label: label.to_string(),
     })?;
     let runs = get(&doc, root, "runs").ok_or_else(|| Unexplained::NoRuns {
@@ -585,7 +578,7 @@ fn called_workflow(
         source,
     })?;
     cx.rules.insert(Rule::Inspected);
-    if let Some(root) = doc_root(&doc)
+    if let Some(root) = document(&doc)
         && let Some(p) = get(&doc, root, "permissions")
     {
         return declared_map(&doc, p, value).map(|mut s| {
@@ -622,7 +615,7 @@ fn called_workflow(
 
 /// Add the job-level maps a callee declares.
 fn callee_job_maps(doc: &YamlDoc, set: &mut ScopeSet, value: &str) {
-    let Some(root) = doc_root(doc) else { return };
+    let Some(root) = document(doc) else { return };
     let Some(jobs) = get(doc, root, "jobs") else {
         return;
     };

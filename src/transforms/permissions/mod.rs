@@ -36,9 +36,9 @@ use crate::diagnostics::{AllowedChanges, Applicability, Change, Payload, Severit
 use crate::discover::FileKind;
 use crate::resolve::{Needs, Resolved};
 use crate::source::SourceFile;
-use crate::yaml::route::{entries, get};
+use crate::yaml::route::{document, entries, get};
 use crate::yaml::{YamlDoc, pairs};
-use analyze::{Context, Disk, Rule, Verdict, analyze_jobs, declared_top_level, doc_root};
+use analyze::{Context, Disk, Rule, Verdict, analyze_jobs, declared_top_level};
 use kb::Kb;
 use scopes::{Level, ScopeSet};
 
@@ -142,7 +142,7 @@ impl Transform for Permissions {
         let mut out = Outcome::default();
         let Some(doc) = file.yaml() else { return out };
         if file.target.kind != FileKind::Workflow
-            || doc_root(doc).is_none_or(|r| get(doc, r, "jobs").is_none())
+            || document(doc).is_none_or(|r| get(doc, r, "jobs").is_none())
         {
             return out;
         }

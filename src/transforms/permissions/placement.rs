@@ -6,14 +6,7 @@ use tree_sitter::Node;
 use super::scopes::ScopeSet;
 use crate::diagnostics::Edit;
 use crate::yaml::YamlDoc;
-
-/// `\r\n` when the file's first line ends that way.
-pub fn line_ending(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
+use crate::yaml::layout::{line_ending, line_start_before};
 
 /// The file's indentation step: how far the first job is indented under `jobs:`.
 pub fn indent_unit(jobs_pair: Node<'_>, first_job_pair: Option<Node<'_>>) -> usize {
@@ -25,29 +18,6 @@ pub fn indent_unit(jobs_pair: Node<'_>, first_job_pair: Option<Node<'_>>) -> usi
         })
         .filter(|u| (1..=8).contains(u))
         .unwrap_or(2)
-}
-
-/// The byte offset where a block inserted before `pair` begins: the start of
-/// its line, or of the comment lines directly above it at the same indentation.
-fn line_start_before(text: &str, pair: Node<'_>) -> Option<usize> {
-    let start = pair.start_byte();
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..start].chars().all(|c| c == ' ') {
-        return None;
-    }
-    let col = start - line_start;
-    let mut at = line_start;
-    while at > 0 {
-        let prev_start = text[..at - 1].rfind('\n').map_or(0, |i| i + 1);
-        let prev = text[prev_start..at].trim_end_matches(['\n', '\r']);
-        let indent = prev.len() - prev.trim_start_matches(' ').len();
-        if prev.trim_start().starts_with('#') && indent == col {
-            at = prev_start;
-        } else {
-            break;
-        }
-    }
-    Some(at)
 }
 
 /// Is the line just above `at` blank?

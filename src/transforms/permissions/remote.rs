@@ -13,10 +13,9 @@ use crate::resolve::files::RemoteFile;
 use crate::resolve::github::FetchError;
 use crate::resolve::{Needs, Resolved, UnknownRef};
 use crate::yaml::YamlDoc;
-use crate::yaml::route::{entries, get, items};
+use crate::yaml::route::{document, entries, get, items};
 use crate::yaml::scalar;
 
-use super::analyze::doc_root;
 use super::kb::Kb;
 
 /// Why a remote action's or workflow's file is not there to read: a typed
@@ -134,7 +133,7 @@ impl RemoteFiles for Resolved {
 /// The remote `uses:` of a parsed workflow or action file, with whether
 /// each calls a reusable workflow.
 fn remote_uses(doc: &YamlDoc) -> Vec<(ActionRef, bool)> {
-    let Some(root) = doc_root(doc) else {
+    let Some(root) = document(doc) else {
         return Vec::new();
     };
     let mut found = Vec::new();
