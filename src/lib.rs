@@ -5,6 +5,8 @@
 //! - [`diagnostics`]: edits, fixes, findings (depends on nothing);
 //! - [`edit`], [`yaml`], [`dockerfile`], [`refs`], [`image`]: the edit
 //!   engine and the parsers;
+//! - [`config`]: the `hardpin.toml` file, read into answers the commands
+//!   apply;
 //! - [`resolve`]: the [`resolve::Resolver`] trait, over the network or in
 //!   memory;
 //! - [`transforms`]: what to change, as pure functions of a file and the
@@ -17,6 +19,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod diagnostics;
 pub mod discover;
 pub mod dockerfile;
