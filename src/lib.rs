@@ -5,6 +5,8 @@
 //! - [`diagnostics`]: edits, fixes, findings (depends on nothing);
 //! - [`edit`], [`yaml`], [`dockerfile`], [`refs`], [`image`]: the edit
 //!   engine and the parsers;
+//! - [`config`], [`suppress`]: the `hardpin.toml` file and the inline
+//!   `# hardpin: ignore` comments, read into answers the commands apply;
 //! - [`resolve`]: the [`resolve::Resolver`] trait, over the network or in
 //!   memory;
 //! - [`transforms`]: what to change, as pure functions of a file and the
@@ -18,6 +20,7 @@
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod config;
 pub mod diagnostics;
 pub mod discover;
 pub mod dockerfile;
@@ -36,6 +39,7 @@ pub mod rules;
 pub mod secret;
 pub mod setup;
 pub mod source;
+pub mod suppress;
 pub mod transforms;
 pub mod verify;
 pub mod version;
