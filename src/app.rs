@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::cli::FixArgs;
 use crate::pipeline::{EXIT_ERROR, Output, Plan, run};
+use crate::progress::{self, Progress};
 use crate::setup::{self, SetupError};
 use crate::transforms::Mode;
 
@@ -30,6 +31,7 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
     } else {
         Output::Write
     };
+    let progress = Progress::start(resolver.tallies.clone(), progress::wanted(&args.output));
     let run = run(&Plan {
         paths: &args.paths,
         transforms: &transforms,
@@ -37,6 +39,7 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
         level: setup::fix_level(&args.select),
         output,
     });
+    drop(progress);
     crate::render::run(&run, &args.output);
     Ok(run.exit_code(args.check))
 }

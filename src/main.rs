@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hardpin::app;
 use hardpin::cli::{Cli, Command};
 use hardpin::transforms::Mode;
+use hardpin::{app, generate};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -13,5 +13,7 @@ fn main() -> ExitCode {
         Command::Fix(args) => app::fix(args, Mode::Fix, false),
         Command::Update(args) => app::fix(&args.run, Mode::Update, args.major),
         Command::Pr(args) => hardpin::pr::pr(args),
+        Command::Completions { shell } => generate::print(|out| generate::completions(*shell, out)),
+        Command::Man => generate::print(generate::man),
     }
 }

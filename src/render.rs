@@ -4,9 +4,10 @@
 //! escaped here, so none of it can draw on the terminal.
 
 use crate::cli::{ColorChoice, Format, OutputArgs};
-use crate::diagnostics::Finding;
+use crate::diagnostics::{Finding, Severity};
 use crate::pipeline::Run;
 use crate::printable::escape;
+use crate::resolve::tally::KindStats;
 use std::io::{IsTerminal, Write};
 
 /// An error that stops a command: `error[kind]: message` and `help: hint`.
@@ -65,6 +66,26 @@ pub fn format_finding(f: &Finding) -> String {
     s
 }
 
+/// `--quiet` keeps only errors on stderr: a finding that fails nothing is
+/// noise to a script that only reads the exit code.
+fn shown(f: &Finding, output: &OutputArgs) -> bool {
+    !output.quiet || f.severity == Severity::Error
+}
+
+/// The `--verbose` line for one kind of answer: how it came and what it cost.
+pub fn format_stats(s: &KindStats) -> String {
+    let c = &s.counts;
+    format!(
+        "note[resolve]: {}: {} resolved ({} from the cache, {} fetched, {} failed), {} requests",
+        s.kind,
+        c.done(),
+        c.cached,
+        c.fetched,
+        c.failed,
+        s.requests
+    )
+}
+
 fn use_color(choice: ColorChoice) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     match choice {
@@ -75,8 +96,9 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Findings and the summary on stderr; the diffs the run kept, or the JSON
-/// report, on stdout.
+/// Findings and the summary on stderr (only errors with `--quiet`, and
+/// what resolving cost with `--verbose`); the diffs the run kept, or the
+/// JSON report, on stdout.
 pub fn run(run: &Run, output: &OutputArgs) {
     let summary = run.summary();
     let color = use_color(output.color);
@@ -100,7 +122,7 @@ pub fn run(run: &Run, output: &OutputArgs) {
                 if let Some(diff) = &r.diff {
                     let _ = print_diff(&mut out, diff, color);
                 }
-                for f in &r.findings {
+                for f in r.findings.iter().filter(|f| shown(f, output)) {
                     let _ = writeln!(err, "{}", format_finding(f));
                 }
             }
@@ -121,7 +143,14 @@ pub fn run(run: &Run, output: &OutputArgs) {
             let _ = writeln!(out);
         }
     }
-    let _ = writeln!(err, "hardpin: {summary}");
+    if output.verbose {
+        for s in &run.resolution {
+            let _ = writeln!(err, "{}", format_stats(s));
+        }
+    }
+    if !output.quiet {
+        let _ = writeln!(err, "hardpin: {summary}");
+    }
 }
 
 #[cfg(test)]

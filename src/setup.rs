@@ -16,6 +16,7 @@ use crate::resolve::http::HttpClient;
 use crate::resolve::images::ImageResolver;
 use crate::resolve::network::NetworkResolver;
 use crate::resolve::oci::{RegistryClient, RegistryConfig};
+use crate::resolve::tally::Tallies;
 use crate::secret::Secret;
 use crate::transforms::permissions::kb::Kb;
 use crate::transforms::{DynTransform, Mode, select};
@@ -130,6 +131,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
     }
     let concurrency = usize::from(args.concurrency);
     let token = github_token();
+    let tallies = Arc::new(Tallies::default());
     let raw = match args.raw_url.as_deref() {
         Some(r) => parse_url("--raw-url", r)?,
         None => default_raw_url(&base),
@@ -141,6 +143,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
         cache: cache.clone(),
         offline: args.offline,
         concurrency,
+        tally: tallies.files.clone(),
     };
     Ok(NetworkResolver {
         files,
@@ -149,6 +152,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
             cache: cache.clone(),
             offline: args.offline,
             concurrency,
+            tally: tallies.repos.clone(),
         },
         // A client of its own: the GitHub token can never reach a registry.
         images: ImageResolver {
@@ -156,8 +160,10 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
             cache,
             offline: args.offline,
             concurrency,
+            tally: tallies.images.clone(),
         },
         runtime: NetworkResolver::runtime()?,
+        tallies,
     })
 }
 
