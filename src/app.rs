@@ -7,12 +7,24 @@ use std::process::ExitCode;
 use crate::cli::{AuditArgs, ExplainArgs, FixArgs, MinSeverity};
 use crate::diagnostics::{Applicability, Severity};
 use crate::pipeline::{EXIT_ERROR, Output, Plan, run};
+use crate::progress::{self, Progress};
 use crate::setup::{self, SetupError};
 use crate::transforms::Mode;
 
 /// Run `hardpin fix` (or `hardpin update`, with `Mode::Update`).
 pub fn fix(args: &FixArgs, mode: Mode, major: bool) -> ExitCode {
-    match try_fix(args, mode, major) {
+    exit(try_fix(args, mode, major))
+}
+
+/// Run `hardpin audit`: the fix transforms (every fix, unsafe ones too, is
+/// reported, none written) and the checks.
+pub fn audit(args: &AuditArgs) -> ExitCode {
+    exit(try_audit(args))
+}
+
+/// The exit code of a command, or its setup error printed.
+fn exit(result: Result<u8, SetupError>) -> ExitCode {
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!(
@@ -32,6 +44,7 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
     } else {
         Output::Write
     };
+    let progress = Progress::start(resolver.tallies.clone(), progress::wanted(&args.output));
     let run = run(&Plan {
         paths: &args.paths,
         transforms: &transforms,
@@ -39,42 +52,31 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
         level: setup::fix_level(&args.select),
         output,
     });
+    drop(progress);
     crate::render::run(&run, &args.output);
     Ok(run.exit_code(args.check))
 }
 
-/// Run `hardpin audit`: the fix transforms (every fix, unsafe ones too, is
-/// reported, none written) and the checks.
-pub fn audit(args: &AuditArgs) -> ExitCode {
-    let result = (|| -> Result<u8, SetupError> {
-        let transforms = setup::transforms(Mode::Audit, false, &args.select)?;
-        let resolver = setup::resolver(&args.resolve)?;
-        let run = run(&Plan {
-            paths: &args.paths,
-            transforms: &transforms,
-            resolver: &resolver,
-            level: Applicability::Unsafe,
-            output: Output::Nothing,
-        });
-        let findings = crate::audit::findings(&run);
-        crate::render::audit(&run, &findings, &args.output);
-        let min = match args.min_severity {
-            MinSeverity::Error => Severity::Error,
-            MinSeverity::Warning => Severity::Warning,
-            MinSeverity::Note => Severity::Note,
-        };
-        Ok(crate::audit::exit_code(&run, &findings, min))
-    })();
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!(
-                "{}",
-                crate::render::error("setup", &e.to_string(), e.hint())
-            );
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+fn try_audit(args: &AuditArgs) -> Result<u8, SetupError> {
+    let transforms = setup::transforms(Mode::Audit, false, &args.select)?;
+    let resolver = setup::resolver(&args.resolve)?;
+    let progress = Progress::start(resolver.tallies.clone(), progress::wanted(&args.output));
+    let run = run(&Plan {
+        paths: &args.paths,
+        transforms: &transforms,
+        resolver: &resolver,
+        level: Applicability::Unsafe,
+        output: Output::Nothing,
+    });
+    drop(progress);
+    let findings = crate::audit::findings(&run);
+    crate::render::audit(&run, &findings, &args.output);
+    let min = match args.min_severity {
+        MinSeverity::Error => Severity::Error,
+        MinSeverity::Warning => Severity::Warning,
+        MinSeverity::Note => Severity::Note,
+    };
+    Ok(crate::audit::exit_code(&run, &findings, min))
 }
 
 /// `hardpin explain [RULE]`.

@@ -27,6 +27,13 @@ pub enum Command {
     Audit(AuditArgs),
     /// Explain an audit rule (`hardpin explain HP005`), or list them all.
     Explain(ExplainArgs),
+    /// Print the completion script for a shell.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of every command and option.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +217,15 @@ pub struct OutputArgs {
     /// Colour the diff (never when NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// On stderr, only errors: no notes, warnings, progress or summary line
+    /// (the diff or report asked for still goes to stdout).
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also say what resolving cost: per kind (repositories, images,
+    /// files), how many answers came from the cache, were fetched or
+    /// failed, and the requests sent.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,8 +13,9 @@
 //!   resolved answers;
 //! - [`pipeline`]: one run, discover → load → collect → resolve → fix →
 //!   verify → write;
-//! - [`setup`], [`render`], [`app`], [`pr`]: the command line in, the report
-//!   out (the argument definitions are in [`cli`], which `main` parses).
+//! - [`setup`], [`render`], [`progress`], [`app`], [`pr`]: the command line
+//!   in, the report out (the argument definitions are in [`cli`], which
+//!   `main` parses; [`generate`] turns them into completions and a man page).
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -25,11 +26,13 @@ pub mod diagnostics;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;
+pub mod generate;
 pub mod image;
 pub mod net;
 pub mod pipeline;
 pub mod pr;
 pub mod printable;
+pub mod progress;
 pub mod publish;
 pub mod refs;
 pub mod render;

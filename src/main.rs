@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hardpin::app;
 use hardpin::cli::{Cli, Command};
 use hardpin::transforms::Mode;
+use hardpin::{app, generate};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,5 +15,7 @@ fn main() -> ExitCode {
         Command::Pr(args) => hardpin::pr::pr(args),
         Command::Audit(args) => app::audit(args),
         Command::Explain(args) => app::explain(args),
+        Command::Completions { shell } => generate::print(|out| generate::completions(*shell, out)),
+        Command::Man => generate::print(generate::man),
     }
 }

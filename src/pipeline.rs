@@ -22,6 +22,7 @@ use crate::diagnostics::{
 use crate::discover::{DiscoverError, Target, discover};
 use crate::edit::apply_edits;
 use crate::report::{FileReport, Summary, unified_diff};
+use crate::resolve::tally::KindStats;
 use crate::resolve::{Needs, Resolved, Resolver};
 use crate::source::SourceFile;
 use crate::transforms::{DynTransform, Found, Outcome};
@@ -68,6 +69,9 @@ pub struct Run {
     pub reports: Vec<FileReport>,
     pub discover_errors: Vec<DiscoverError>,
     pub requests: usize,
+    /// What each kind of answer cost, for `--verbose` (empty when the
+    /// resolver does not count).
+    pub resolution: Vec<KindStats>,
 }
 
 /// Discover, load, collect, resolve, fix and verify: the whole run but the
@@ -76,12 +80,14 @@ pub fn run(plan: &Plan<'_>) -> Run {
     let (targets, discover_errors) = discover(plan.paths);
     let (needs, loaded, mut reports) = collect_all(targets, plan.transforms);
     let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
+    plan.resolver.end();
     reports.extend(fix_targets(loaded, plan, &resolved));
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     Run {
         reports,
         discover_errors,
         requests: plan.resolver.request_count(),
+        resolution: plan.resolver.stats(),
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::cli::PrArgs;
 use crate::net::redact_url;
 use crate::pipeline::{EXIT_ERROR, Output, Plan};
+use crate::progress::Progress;
 use crate::publish::PrError;
 use crate::publish::body::{commit_message, pr_body, rel};
 use crate::publish::git::{self, PushAuth};
@@ -90,6 +91,9 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_path_buf();
     for skipped in git::write_tree(&repo, base.commit, &root)? {
+        if args.output.quiet {
+            continue;
+        }
         eprintln!(
             "warning[pr]: `{skipped}` in {} is not a safe file name; it was not checked and is left as it is",
             base.name
@@ -102,6 +106,10 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     };
     let transforms = setup::transforms(mode, args.major, &args.select)?;
     let resolver = setup::resolver(&args.resolve)?;
+    let progress = Progress::start(
+        resolver.tallies.clone(),
+        crate::progress::wanted(&args.output),
+    );
     let mut fixed = crate::pipeline::run(&Plan {
         paths: std::slice::from_ref(&root),
         transforms: &transforms,
@@ -109,6 +117,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         level: setup::fix_level(&args.select),
         output: Output::Text,
     });
+    drop(progress);
     // From here on, paths are relative to the repository.
     for r in &mut fixed.reports {
         r.path = rel(&root, &r.path).into();
@@ -124,6 +133,9 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         .collect();
     let code = ExitCode::from(fixed.exit_code(false));
     if files.is_empty() {
+        if args.output.quiet {
+            return Ok(code);
+        }
         eprintln!(
             "hardpin: nothing to change on {}; no commit, no push, no pull request",
             base.name

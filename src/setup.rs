@@ -17,6 +17,7 @@ use crate::resolve::http::HttpClient;
 use crate::resolve::images::ImageResolver;
 use crate::resolve::network::NetworkResolver;
 use crate::resolve::oci::{RegistryClient, RegistryConfig};
+use crate::resolve::tally::Tallies;
 use crate::secret::Secret;
 use crate::transforms::permissions::kb::Kb;
 use crate::transforms::{DynTransform, Mode, select};
@@ -156,6 +157,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
     }
     let concurrency = usize::from(args.concurrency);
     let token = github_token();
+    let tallies = Arc::new(Tallies::default());
     let raw = match args.raw_url.as_deref() {
         Some(r) => parse_url("--raw-url", r)?,
         None => default_raw_url(&base),
@@ -168,6 +170,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
         cache: cache.clone(),
         offline: args.offline,
         concurrency,
+        tally: tallies.commits.clone(),
     };
     let files = FileResolver {
         http: client()?,
@@ -176,6 +179,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
         cache: cache.clone(),
         offline: args.offline,
         concurrency,
+        tally: tallies.files.clone(),
     };
     Ok(NetworkResolver {
         files,
@@ -185,6 +189,7 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
             cache: cache.clone(),
             offline: args.offline,
             concurrency,
+            tally: tallies.repos.clone(),
         },
         // A client of its own: the GitHub token can never reach a registry.
         images: ImageResolver {
@@ -192,8 +197,10 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
             cache,
             offline: args.offline,
             concurrency,
+            tally: tallies.images.clone(),
         },
         runtime: NetworkResolver::runtime()?,
+        tallies,
     })
 }
 

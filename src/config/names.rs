@@ -13,6 +13,8 @@ pub const TRANSFORM_NAMES: &[&str] = &[
     "update-images",
     "harden-runner",
     "audit-workflows",
+    "verify-pins",
+    "fix-comments",
 ];
 
 /// Whether `name` is a transform's name (exactly: names are kebab-case).

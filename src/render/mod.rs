@@ -11,6 +11,7 @@ mod github;
 mod sarif;
 mod snippet;
 
+use crate::resolve::tally::KindStats;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,26 @@ pub fn format_finding(f: &Finding) -> String {
     s
 }
 
+/// `--quiet` keeps only errors on stderr: a finding that fails nothing is
+/// noise to a script that only reads the exit code.
+fn shown(f: &Finding, output: &OutputArgs) -> bool {
+    !output.quiet || f.severity == Severity::Error
+}
+
+/// The `--verbose` line for one kind of answer: how it came and what it cost.
+pub fn format_stats(s: &KindStats) -> String {
+    let c = &s.counts;
+    format!(
+        "note[resolve]: {}: {} resolved ({} from the cache, {} fetched, {} failed), {} requests",
+        s.kind,
+        c.done(),
+        c.cached,
+        c.fetched,
+        c.failed,
+        s.requests
+    )
+}
+
 fn use_color(choice: ColorChoice) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     match choice {
@@ -81,8 +102,9 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Findings and the summary on stderr; the diffs the run kept, or the JSON
-/// report, on stdout.
+/// Findings and the summary on stderr (only errors with `--quiet`, and
+/// what resolving cost with `--verbose`); the diffs the run kept, or the
+/// JSON report, on stdout.
 pub fn run(run: &Run, output: &OutputArgs) {
     let summary = run.summary();
     let color = use_color(output.color);
@@ -106,7 +128,7 @@ pub fn run(run: &Run, output: &OutputArgs) {
                 if let Some(diff) = &r.diff {
                     let _ = print_diff(&mut out, diff, color);
                 }
-                for f in &r.findings {
+                for f in r.findings.iter().filter(|f| shown(f, output)) {
                     let _ = writeln!(err, "{}", format_finding(f));
                 }
             }
@@ -134,7 +156,14 @@ pub fn run(run: &Run, output: &OutputArgs) {
             let _ = writeln!(out);
         }
     }
-    let _ = writeln!(err, "hardpin: {summary}");
+    if output.verbose {
+        for s in &run.resolution {
+            let _ = writeln!(err, "{}", format_stats(s));
+        }
+    }
+    if !output.quiet {
+        let _ = writeln!(err, "hardpin: {summary}");
+    }
 }
 
 /// `hardpin audit`'s report: every finding (on stdout, in the chosen
@@ -164,6 +193,9 @@ pub fn audit(run: &Run, findings: &[Finding], output: &OutputArgs) {
             .count()
     };
     let suppressed = findings.iter().filter(|f| f.suppressed).count();
+    if output.quiet {
+        return;
+    }
     let _ = writeln!(
         err,
         "hardpin: {} file{} audited: {} error{}, {} warning{}, {} note{}, {suppressed} suppressed",

@@ -8,6 +8,7 @@ use super::RefListing;
 use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::github::{FetchError, GitHubRefs};
+use super::tally::Tally;
 use crate::refs::{RepoId, RepoKey};
 
 /// Listings by [`RepoId::key`].
@@ -18,6 +19,8 @@ pub struct ActionResolver {
     pub cache: DiskCache,
     pub offline: bool,
     pub concurrency: usize,
+    /// Counts what this resolver answers (shared with the progress bar).
+    pub tally: Arc<Tally>,
 }
 
 impl ActionResolver {
@@ -35,6 +38,7 @@ impl ActionResolver {
             namespace: "refs-v2",
             offline: self.offline,
             forever: false,
+            tally: &self.tally,
         };
         resolve_all(
             unique,

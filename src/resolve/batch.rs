@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cache::DiskCache;
+use super::tally::{Finished, Tally};
 
 /// How a batch consults the cache.
 pub struct CachePolicy<'a> {
@@ -18,6 +19,9 @@ pub struct CachePolicy<'a> {
     pub offline: bool,
     /// Answers that never change (a file at a commit): any age is fresh.
     pub forever: bool,
+    /// Counts each item as it is answered, for the progress bar and
+    /// `--verbose`: this is the one place every fetch passes through.
+    pub tally: &'a Tally,
 }
 
 /// Resolve every `(key, item)`, answering by the same keys. `cache_key`
@@ -42,6 +46,7 @@ where
     Fut: Future<Output = Result<V, E>>,
 {
     let policy = &policy;
+    policy.tally.queue(items.len());
     let (fetch, not_cached, valid, cache_key) = (&fetch, &not_cached, &valid, &cache_key);
     futures::stream::iter(items)
         .map(|(key, item)| async move {
@@ -49,15 +54,22 @@ where
             let stored = cache_key(&key, &item);
             let hit = policy.cache.get(policy.namespace, &stored, any_age);
             if let Some(hit) = hit.filter(|v| valid(v)) {
+                policy.tally.finish(Finished::FromCache);
                 return (key, Ok(hit));
             }
             if policy.offline {
+                policy.tally.finish(Finished::Failed);
                 return (key, Err(not_cached(&item)));
             }
             let result = fetch(item).await;
             if let Ok(v) = &result {
                 policy.cache.put(policy.namespace, &stored, v);
             }
+            policy.tally.finish(if result.is_ok() {
+                Finished::Fetched
+            } else {
+                Finished::Failed
+            });
             (key, result)
         })
         .buffer_unordered(concurrency.max(1))

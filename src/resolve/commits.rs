@@ -18,6 +18,7 @@ use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::github::FetchError;
 use super::http::HttpClient;
+use super::tally::Tally;
 use crate::refs::{RepoId, is_full_sha};
 use crate::secret::Secret;
 
@@ -83,6 +84,8 @@ pub struct CommitResolver {
     pub cache: DiskCache,
     pub offline: bool,
     pub concurrency: usize,
+    /// Counts what this resolver answers (shared with the progress bar).
+    pub tally: Arc<Tally>,
 }
 
 /// The largest compare answer read: its `status` comes first, but the
@@ -118,6 +121,7 @@ impl CommitResolver {
                 namespace: "commits-v1",
                 offline: self.offline,
                 forever: true,
+                tally: &self.tally,
             },
             self.concurrency,
             |key, _| format!("{api} {key}"),

@@ -17,6 +17,7 @@ use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::github::FetchError;
 use super::http::HttpClient;
+use super::tally::Tally;
 use crate::refs::{RepoId, is_object_id};
 use crate::secret::Secret;
 
@@ -84,6 +85,8 @@ pub struct FileResolver {
     pub cache: DiskCache,
     pub offline: bool,
     pub concurrency: usize,
+    /// Counts what this resolver answers (shared with the progress bar).
+    pub tally: Arc<Tally>,
 }
 
 /// Where raw files of `server` are served: `raw.githubusercontent.com` for
@@ -115,6 +118,7 @@ impl FileResolver {
             namespace: "files-v1",
             offline: self.offline,
             forever: true,
+            tally: &self.tally,
         };
         resolve_all(
             items,

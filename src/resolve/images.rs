@@ -2,10 +2,12 @@
 //! registry/repository:tag, cached, concurrent.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::batch::{CachePolicy, resolve_all};
 use super::cache::DiskCache;
 use super::oci::{ImageIndex, OciError, RegistryClient, is_digest};
+use super::tally::Tally;
 use crate::image::{ImageKey, ImageRef};
 
 /// Digests by [`ImageRef::key`].
@@ -16,6 +18,8 @@ pub struct ImageResolver {
     pub cache: DiskCache,
     pub offline: bool,
     pub concurrency: usize,
+    /// Counts what this resolver answers (shared with the progress bar).
+    pub tally: Arc<Tally>,
 }
 
 /// Indexes by [`ImageRef::key`].
@@ -58,6 +62,7 @@ impl ImageResolver {
             namespace,
             offline: self.offline,
             forever: false,
+            tally: &self.tally,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod network;
 pub mod oci;
 pub mod pktline;
+pub mod tally;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +40,14 @@ pub trait Resolver: Sync {
     fn request_count(&self) -> usize {
         0
     }
+    /// What each kind of answer cost so far, for `--verbose`; empty when
+    /// the resolver does not count (the in-memory one).
+    fn stats(&self) -> Vec<tally::KindStats> {
+        Vec::new()
+    }
+    /// Resolution is over for this run (no round follows), so whatever
+    /// shows its progress can go before the files are fixed.
+    fn end(&self) {}
 }
 
 /// What must be fetched before transforms can produce edits.

@@ -7,6 +7,7 @@ use super::actions::ActionResolver;
 use super::commits::CommitResolver;
 use super::files::FileResolver;
 use super::images::ImageResolver;
+use super::tally::{KindStats, Tallies};
 use super::{Needs, Resolved, Resolver};
 
 pub struct NetworkResolver {
@@ -16,6 +17,9 @@ pub struct NetworkResolver {
     pub commits: CommitResolver,
     /// One runtime for the whole run: later rounds reuse its threads.
     pub runtime: tokio::runtime::Runtime,
+    /// The three resolvers' tallies (each holds its own `Arc` of one), for
+    /// a progress display to read while they count.
+    pub tallies: std::sync::Arc<Tallies>,
 }
 
 impl NetworkResolver {
@@ -53,5 +57,34 @@ impl Resolver for NetworkResolver {
             + self.images.registry.request_count()
             + self.files.request_count()
             + self.commits.request_count()
+    }
+
+    fn stats(&self) -> Vec<KindStats> {
+        vec![
+            KindStats {
+                kind: "repositories",
+                counts: self.tallies.repos.counts(),
+                requests: self.actions.github.request_count(),
+            },
+            KindStats {
+                kind: "images",
+                counts: self.tallies.images.counts(),
+                requests: self.images.registry.request_count(),
+            },
+            KindStats {
+                kind: "files",
+                counts: self.tallies.files.counts(),
+                requests: self.files.request_count(),
+            },
+            KindStats {
+                kind: "commits",
+                counts: self.tallies.commits.counts(),
+                requests: self.commits.request_count(),
+            },
+        ]
+    }
+
+    fn end(&self) {
+        self.tallies.end();
     }
 }

@@ -105,6 +105,7 @@ impl Transform for HardenRunner {
                 Change {
                     transform: NAME,
                     line: site.line,
+                    column: 1,
                     before: String::new(),
                     after: format!(
                         "jobs.{}.steps[0]: {ACTION}@{} # {}",
