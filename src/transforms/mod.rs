@@ -2,6 +2,7 @@
 //! and the resolved references: it first says what it needs resolved, then
 //! turns the answers into edits and findings.
 
+pub mod audit;
 pub mod permissions;
 pub mod pin_actions;
 pub mod pin_images;
@@ -296,6 +297,7 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
             ByDefault,
         ),
         entry(pin_images::UpdateImages, Phase::Update, ByDefault),
+        entry(audit::AuditWorkflows, Phase::Audit, ByDefault),
     ]
 }
 
