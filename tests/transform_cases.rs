@@ -1,8 +1,9 @@
 //! Table-driven transform tests. Every `tests/cases/<transform>/<name>.toml`
 //! is one file run through the whole pipeline with only that transform,
 //! against the in-memory resolver (no server): the case gives the input and
-//! the answers, and the diff, the changes and the findings are an insta
-//! snapshot in `snapshots/cases/`. Adding a case is adding a file.
+//! the answers, and the diff, the changes and the findings (with the audit
+//! rule of each, if it has one) are an insta snapshot in
+//! `snapshots/cases/`. Adding a case is adding a file.
 //!
 //! A case:
 //! ```toml
@@ -42,7 +43,7 @@ use hardpin::resolve::RefListing;
 use hardpin::resolve::files::RemoteFile;
 use hardpin::resolve::memory::MemoryResolver;
 use hardpin::transforms::permissions::kb::Kb;
-use hardpin::transforms::{Mode, select};
+use hardpin::transforms::{Mode, Phase, registry, select};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -121,6 +122,19 @@ fn resolver(case: &Case) -> MemoryResolver {
     r
 }
 
+/// The mode that runs `transform`: `audit` for the audit-only checks
+/// (`--only` narrows it to the one named), else fix and update together.
+fn mode_for(transform: &str, kb: &Arc<Kb>) -> Mode {
+    let audit_only = registry(kb.clone(), false)
+        .iter()
+        .any(|e| e.transform.name() == transform && e.phase == Phase::Audit);
+    if audit_only {
+        Mode::Audit
+    } else {
+        Mode::FixAndUpdate
+    }
+}
+
 /// What the snapshot shows: the diff, each change with its certainty, and
 /// every finding, with paths relative to the tree.
 fn outcome(case: &Case, transform: &str) -> String {
@@ -132,7 +146,7 @@ fn outcome(case: &Case, transform: &str) -> String {
     }
     let kb = Arc::new(Kb::load(None).unwrap());
     let transforms = select(
-        Mode::FixAndUpdate,
+        mode_for(transform, &kb),
         &[transform.to_string()],
         &[],
         &[],
@@ -180,6 +194,9 @@ fn outcome(case: &Case, transform: &str) -> String {
             f.path = PathBuf::from(rel.as_ref());
             out.push_str(&format_finding(&f));
             out.push('\n');
+            if let Some(rule) = f.rule {
+                out.push_str(&format!("  rule: {rule}\n"));
+            }
         }
     }
     out
@@ -213,6 +230,7 @@ fn every_transform_has_cases_and_they_hold() {
         "update-actions",
         "update-images",
         "harden-runner",
+        "audit-workflows",
     ] {
         assert!(
             all.iter().filter(|(t, _)| t == name).count() >= 3,

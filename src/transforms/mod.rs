@@ -2,6 +2,7 @@
 //! and the resolved references: it first says what it needs resolved, then
 //! turns the answers into edits and findings.
 
+pub mod audit;
 pub mod harden_runner;
 pub mod permissions;
 pub mod pin_actions;
@@ -301,6 +302,7 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
         entry(pin_images::UpdateImages, Phase::Update, ByDefault),
         entry(verify_pins::VerifyPins, Phase::Audit, ByDefault),
         entry(verify_pins::FixComments, Phase::Fix, Enabled::WhenNamed),
+        entry(audit::AuditWorkflows, Phase::Audit, ByDefault),
     ]
 }
 

@@ -35,8 +35,9 @@ impl RunContext {
 /// line ends, `;`, `&&`, `||`, `|` and the start of a command substitution
 /// (`$(`, a backtick, `<(`, `>(`), so a program run inside one is seen as a
 /// command of its own. Quoting is not honoured: a separator inside quotes
-/// only makes a command look like two.
-fn simple_commands(script: &str) -> Vec<Vec<String>> {
+/// only makes a command look like two. The audit checks read scripts
+/// through it too, so both see the same commands.
+pub fn simple_commands(script: &str) -> Vec<Vec<String>> {
     let joined = script
         .replace("\\\r\n", " ")
         .replace("\\\n", " ")
@@ -120,8 +121,10 @@ fn is_assignment(w: &str) -> bool {
     })
 }
 
-fn program(words: &[String]) -> &str {
-    let w = words[0].as_str();
+/// The program a simple command runs: its file name, or a `./` path as
+/// written. Empty for no words.
+pub fn program(words: &[String]) -> &str {
+    let w = words.first().map_or("", String::as_str);
     if w.starts_with("./") {
         w
     } else {

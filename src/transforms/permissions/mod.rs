@@ -35,6 +35,7 @@ use super::{Outcome, Transform};
 use crate::diagnostics::{AllowedChanges, Applicability, Change, Payload, Severity};
 use crate::discover::FileKind;
 use crate::resolve::{Needs, Resolved};
+use crate::rules::HP009;
 use crate::source::SourceFile;
 use crate::yaml::route::{document, entries, get};
 use crate::yaml::{YamlDoc, pairs};
@@ -152,7 +153,14 @@ impl Transform for Permissions {
                     .iter()
                     .find(|p| p.path.len() == 1 && p.key_name() == "permissions")
                     .map_or(0, |p| p.node.start_byte());
-                out.finding(file, NAME, at, Severity::Warning, "the workflow grants `write-all` to every job".into(), Some("replace it with the scopes the jobs need (remove it and run hardpin to compute them)"));
+                out.rule_finding(
+                    file,
+                    NAME,
+                    HP009,
+                    at,
+                    "the workflow grants `write-all` to every job".into(),
+                    Some("replace it with the scopes the jobs need (remove it and run hardpin to compute them)"),
+                );
             }
             return out;
         }
@@ -234,11 +242,11 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             Verdict::Declared { write_all } => {
                 report.status = JobStatus::Declared;
                 if *write_all {
-                    out.finding(
+                    out.rule_finding(
                         file,
                         NAME,
+                        HP009,
                         at,
-                        Severity::Warning,
                         format!("job `{}` grants `write-all`", job.id),
                         Some("replace it with the scopes the job needs"),
                     );
