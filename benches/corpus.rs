@@ -76,7 +76,7 @@ fn main() {
 
     // Every image the corpus names, pushed as an OCI index to one registry
     // that stands in for all of them (`--registry-mirror *=`).
-    let kb = std::sync::Arc::new(hardpin::transforms::permissions::kb::Kb::load(None).unwrap());
+    let kb = std::sync::Arc::new(hardpin::transforms::permissions::kb::Kb::load(&[]).unwrap());
     let all = select(Mode::Fix, &[], &[], &[], kb, false).unwrap();
     let mut needs = Needs::default();
     for f in &files {

@@ -37,7 +37,8 @@ fn exit(result: Result<u8, SetupError>) -> ExitCode {
 }
 
 fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
-    let transforms = setup::transforms(mode, major, &args.select)?;
+    let config = setup::config(&args.select, &args.paths)?;
+    let transforms = setup::transforms(mode, major, &args.select, &config)?;
     let resolver = setup::resolver(&args.resolve)?;
     let output = if args.dry_run || args.check {
         Output::Diff
@@ -51,6 +52,7 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
         resolver: &resolver,
         level: setup::fix_level(&args.select),
         output,
+        config: &config,
     });
     drop(progress);
     crate::render::run(&run, &args.output);
@@ -58,7 +60,8 @@ fn try_fix(args: &FixArgs, mode: Mode, major: bool) -> Result<u8, SetupError> {
 }
 
 fn try_audit(args: &AuditArgs) -> Result<u8, SetupError> {
-    let transforms = setup::transforms(Mode::Audit, false, &args.select)?;
+    let config = setup::config(&args.select, &args.paths)?;
+    let transforms = setup::transforms(Mode::Audit, false, &args.select, &config)?;
     let resolver = setup::resolver(&args.resolve)?;
     let progress = Progress::start(resolver.tallies.clone(), progress::wanted(&args.output));
     let run = run(&Plan {
@@ -67,6 +70,7 @@ fn try_audit(args: &AuditArgs) -> Result<u8, SetupError> {
         resolver: &resolver,
         level: Applicability::Unsafe,
         output: Output::Nothing,
+        config: &config,
     });
     drop(progress);
     let findings = crate::audit::findings(&run);

@@ -4,7 +4,7 @@
 
 use crate::diagnostics::{Applicability, Change, Finding, Severity};
 use crate::pipeline::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Run};
-use crate::rules::{Fixable, HP001, HP002, HP003, Rule};
+use crate::rules::Fixable;
 
 /// Every finding of the run, changes included, in file and line order.
 pub fn findings(run: &Run) -> Vec<Finding> {
@@ -22,18 +22,8 @@ pub fn findings(run: &Run) -> Vec<Finding> {
     all
 }
 
-/// The rule a fix transform's change is an instance of.
-fn change_rule(transform: &str) -> Option<&'static Rule> {
-    match transform {
-        "pin-actions" => Some(HP001),
-        "pin-images" => Some(HP002),
-        "permissions" => Some(HP003),
-        _ => None,
-    }
-}
-
 fn change_finding(path: &std::path::Path, c: &Change) -> Option<Finding> {
-    let rule = change_rule(c.transform)?;
+    let rule = crate::rules::of_transform(c.transform)?;
     let message = if c.before.is_empty() {
         format!("{}: `hardpin fix` adds `{}`", c.why, c.after)
     } else {

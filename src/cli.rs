@@ -152,6 +152,10 @@ pub struct SelectArgs {
     /// transforms/permissions/); they win over the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub permissions_kb: Option<PathBuf>,
+    /// The configuration file (default: the nearest `hardpin.toml` at or
+    /// above the first path, within its git repository).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Also apply fixes that rest on a guess: pinning a branch (the workflow
     /// may mean to follow it) and permissions inferred from what an action
     /// does not show. Without it they are reported, not applied.

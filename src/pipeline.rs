@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diagnostics::{
     AllowedChanges, Applicability, BUG_HINT, Edit, Finding, Severity, VerifyError,
 };
@@ -25,6 +26,7 @@ use crate::report::{FileReport, Summary, unified_diff};
 use crate::resolve::tally::KindStats;
 use crate::resolve::{Needs, Resolved, Resolver};
 use crate::source::SourceFile;
+use crate::suppress::Suppressions;
 use crate::transforms::{DynTransform, Found, Outcome};
 use crate::verify::verify;
 use crate::write::write_atomic;
@@ -48,6 +50,8 @@ pub struct Plan<'a> {
     /// The least certain fixes applied; the others are reported.
     pub level: Applicability,
     pub output: Output,
+    /// What the user said to ignore, allow, trust or disable.
+    pub config: &'a Config,
 }
 
 /// What becomes of a fixed file. Nothing is held longer than needed: a run
@@ -77,7 +81,8 @@ pub struct Run {
 /// Discover, load, collect, resolve, fix and verify: the whole run but the
 /// writes.
 pub fn run(plan: &Plan<'_>) -> Run {
-    let (targets, discover_errors) = discover(plan.paths);
+    let (mut targets, discover_errors) = discover(plan.paths);
+    targets.retain(|t| !plan.config.ignores(&t.path));
     let (needs, loaded, mut reports) = collect_all(targets, plan.transforms);
     let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
     plan.resolver.end();
@@ -212,7 +217,7 @@ fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) 
                     ..FileReport::empty(path)
                 },
                 Ok(file) => {
-                    let report = fix_file(&file, plan.transforms, &c.found, resolved, plan.level);
+                    let report = fix_file(&file, plan, &c.found, resolved);
                     deliver(report, &file, &root, plan.output)
                 }
                 Err(e) => load_failure(path, &e),
@@ -225,14 +230,32 @@ fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) 
 /// verify the result.
 pub fn fix_file(
     file: &SourceFile,
-    transforms: &[Box<dyn DynTransform>],
+    plan: &Plan<'_>,
     found: &[Found],
     resolved: &Resolved,
-    level: Applicability,
 ) -> FileReport {
     let mut all = Outcome::default();
-    for (t, found) in transforms.iter().zip(found) {
+    for (t, found) in plan.transforms.iter().zip(found) {
         all.merge(t.apply(file, found, resolved));
+    }
+    let suppressions = Suppressions::scan(file.text());
+    for problem in suppressions.problems() {
+        all.findings.push(Finding {
+            path: file.path().clone(),
+            line: problem.line(),
+            column: 1,
+            severity: Severity::Warning,
+            transform: "suppress",
+            message: problem.to_string(),
+            hint: Some(problem.hint().into()),
+            rule: None,
+            suppressed: false,
+        });
+    }
+    all.findings
+        .retain(|f| !f.rule.is_some_and(|r| plan.config.disabled(r)));
+    for f in &mut all.findings {
+        f.suppressed = suppressions.covers(f.line, &names(f.transform, f.rule));
     }
     let mut report = FileReport {
         findings: std::mem::take(&mut all.findings),
@@ -243,7 +266,25 @@ pub fn fix_file(
     let mut allowed = AllowedChanges::default();
     let mut changes = Vec::new();
     for fix in all.fixes {
-        if fix.applicability() > level {
+        let change = &fix.change;
+        if let Some(reason) = allowed_unpinned(plan.config, change) {
+            report.findings.push(left_unpinned(file, change, reason));
+            continue;
+        }
+        let rule = crate::rules::of_transform(change.transform).map(|r| r.id);
+        if suppressions.covers(change.line, &names(change.transform, rule)) {
+            let mut note = withheld(file, change);
+            note.message = format!(
+                "not applied, suppressed: `{}` -> `{}`",
+                change.before, change.after
+            );
+            note.hint = Some("a `# hardpin: ignore` comment covers this line".into());
+            note.rule = rule;
+            note.suppressed = true;
+            report.findings.push(note);
+            continue;
+        }
+        if fix.applicability() > plan.level {
             report.findings.push(withheld(file, &fix.change));
             continue;
         }
@@ -330,13 +371,59 @@ fn withheld(file: &SourceFile, change: &crate::diagnostics::Change) -> Finding {
     Finding {
         path: file.path().clone(),
         line: change.line,
-        column: 1,
+        column: change.column,
         severity: Severity::Note,
         transform: change.transform,
         message: format!("not applied, an unsafe fix: {what} ({})", change.why),
         hint: Some("check it, then run again with --unsafe-fixes to apply it".into()),
         rule: None,
         suppressed: false,
+    }
+}
+
+/// What a suppression comment may name for a finding or fix: its
+/// transform and, when it has one, its rule.
+fn names(transform: &'static str, rule: Option<&'static str>) -> Vec<&'static str> {
+    std::iter::once(transform).chain(rule).collect()
+}
+
+/// Why the configuration leaves what `change` would pin unpinned, if it
+/// does: an `[[allow]]` entry, or a `[[trust]]` entry for an action on a tag
+/// (a branch pin is the unsafe fix pin-actions makes: still pinned).
+fn allowed_unpinned<'c>(
+    config: &'c Config,
+    change: &crate::diagnostics::Change,
+) -> Option<&'c str> {
+    match change.transform {
+        "pin-actions" => match crate::refs::classify(&change.before) {
+            Ok(crate::refs::UsesTarget::Remote(action)) => {
+                config.allowed_uses(&action).or_else(|| {
+                    (change.applicability == Applicability::Safe)
+                        .then(|| config.trusted(&action))
+                        .flatten()
+                })
+            }
+            _ => None,
+        },
+        "pin-images" => crate::image::ImageRef::parse(&change.before)
+            .ok()
+            .and_then(|image| config.allowed_image(&image)),
+        _ => None,
+    }
+}
+
+/// The note for a reference the configuration allows to stay unpinned.
+fn left_unpinned(file: &SourceFile, change: &crate::diagnostics::Change, reason: &str) -> Finding {
+    Finding {
+        path: file.path().clone(),
+        line: change.line,
+        column: change.column,
+        severity: Severity::Note,
+        transform: change.transform,
+        message: format!("`{}` left unpinned: {reason}", change.before),
+        hint: Some("hardpin.toml allows it".into()),
+        rule: None,
+        suppressed: true,
     }
 }
 
@@ -371,7 +458,12 @@ impl Run {
             ..Summary::default()
         };
         for r in &self.reports {
-            let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
+            let count = |sev| {
+                r.findings
+                    .iter()
+                    .filter(|f| f.severity == sev && !f.suppressed)
+                    .count()
+            };
             if r.changed {
                 summary.files_changed += 1;
                 summary.changes += r.changes.len();
@@ -434,6 +526,20 @@ mod tests {
         }
     }
 
+    static NO_ANSWERS: std::sync::LazyLock<crate::resolve::memory::MemoryResolver> =
+        std::sync::LazyLock::new(Default::default);
+
+    fn plan<'a>(transforms: &'a [Box<dyn DynTransform>], config: &'a Config) -> Plan<'a> {
+        Plan {
+            paths: &[],
+            transforms,
+            resolver: &*NO_ANSWERS,
+            level: Applicability::Safe,
+            output: Output::Write,
+            config,
+        }
+    }
+
     #[test]
     fn a_failed_verification_leaves_the_file_untouched_and_says_it_is_a_bug() {
         let dir = tempfile::tempdir().unwrap();
@@ -451,12 +557,12 @@ mod tests {
             .iter()
             .map(|t| t.collect(&file, &mut Needs::default()))
             .collect();
+        let config = Config::empty(dir.path());
         let report = fix_file(
             &file,
-            &transforms,
+            &plan(&transforms, &config),
             &found,
             &Resolved::default(),
-            Applicability::Safe,
         );
         assert!(report.fixed.is_none());
         let f = &report.findings[0];
@@ -485,14 +591,8 @@ mod tests {
         assert!(failed.is_empty());
         let changed = "on: push\njobs:\n  b:\n    runs-on: y\n";
         std::fs::write(&path, changed).unwrap();
-        let plan = Plan {
-            paths: &[],
-            transforms: &transforms,
-            resolver: &crate::resolve::memory::MemoryResolver::default(),
-            level: Applicability::Safe,
-            output: Output::Write,
-        };
-        let reports = fix_targets(collected, &plan, &Resolved::default());
+        let config = Config::empty(dir.path());
+        let reports = fix_targets(collected, &plan(&transforms, &config), &Resolved::default());
         assert!(reports[0].fixed.is_none());
         assert!(
             reports[0].findings[0]

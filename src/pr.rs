@@ -104,7 +104,17 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     } else {
         Mode::Fix
     };
-    let transforms = setup::transforms(mode, args.major, &args.select)?;
+    // The configuration is the base tree's own (or `--config`): the copy
+    // is not a git repository, so no walk up from it.
+    let config = match &args.select.config {
+        Some(_) => setup::config(&args.select, std::slice::from_ref(&root))?,
+        None if root.join(crate::config::FILE_NAME).is_file() => {
+            crate::config::Config::load(&root.join(crate::config::FILE_NAME))
+                .map_err(crate::setup::SetupError::from)?
+        }
+        None => crate::config::Config::empty(&root),
+    };
+    let transforms = setup::transforms(mode, args.major, &args.select, &config)?;
     let resolver = setup::resolver(&args.resolve)?;
     let progress = Progress::start(
         resolver.tallies.clone(),
@@ -116,6 +126,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         resolver: &resolver,
         level: setup::fix_level(&args.select),
         output: Output::Text,
+        config: &config,
     });
     drop(progress);
     // From here on, paths are relative to the repository.

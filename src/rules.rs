@@ -199,6 +199,16 @@ pub fn findings_md() -> String {
     s
 }
 
+/// The rule a fix transform's changes are instances of, in `hardpin audit`.
+pub fn of_transform(transform: &str) -> Option<&'static Rule> {
+    match transform {
+        "pin-actions" => Some(HP001),
+        "pin-images" => Some(HP002),
+        "permissions" => Some(HP003),
+        _ => None,
+    }
+}
+
 /// The rule with this id (any case).
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))

@@ -2,10 +2,12 @@
 //! the transforms, the resolver, the fix level. Every problem found here
 //! stops the run before any file is read.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{ResolveArgs, SelectArgs};
+use crate::config::Config;
 use crate::diagnostics::Applicability;
 use crate::resolve::actions::ActionResolver;
 use crate::resolve::cache::DiskCache;
@@ -39,6 +41,8 @@ pub enum SetupError {
     Http(#[from] reqwest::Error),
     #[error("cannot read Docker's config.json: {0}")]
     DockerConfig(#[from] crate::resolve::docker_config::DockerConfigError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }
@@ -55,6 +59,7 @@ impl SetupError {
             SetupError::Http(_) | SetupError::Runtime(_) => {
                 "this machine could not start what hardpin needs; run again"
             }
+            SetupError::Config(e) => e.hint(),
             SetupError::DockerConfig(_) => {
                 "fix Docker's config.json, or point DOCKER_CONFIG elsewhere"
             }
@@ -204,27 +209,47 @@ pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
     })
 }
 
-/// The transforms `mode` runs, narrowed by `--only`/`--skip`, with the
-/// knowledge base they read.
+/// The configuration: `--config FILE`, else the nearest `hardpin.toml` at or
+/// above the first path, else none (an empty one).
+pub fn config(sel: &SelectArgs, paths: &[PathBuf]) -> Result<Config, SetupError> {
+    let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
+    Ok(match &sel.config {
+        Some(file) => Config::load(file)?,
+        None => match Config::find(first)? {
+            Some(c) => c,
+            None => Config::empty(first),
+        },
+    })
+}
+
+/// The transforms `mode` runs, narrowed by `--only`/`--skip` (else the
+/// configuration's), with the knowledge base they read: the built-in one,
+/// the configuration's additions, then `--permissions-kb`.
 pub fn transforms(
     mode: Mode,
     major: bool,
     sel: &SelectArgs,
+    config: &Config,
 ) -> Result<Vec<Box<dyn DynTransform>>, SetupError> {
-    let kb = Kb::load(sel.permissions_kb.as_deref())?;
+    let mut kb_files = config.permissions_kb.clone();
+    kb_files.extend(sel.permissions_kb.clone());
+    let kb = Kb::load(&kb_files)?;
     let also: &[&str] = if sel.fix_comments && mode != Mode::Audit {
         &["fix-comments"]
     } else {
         &[]
     };
-    Ok(select(
-        mode,
-        &sel.only,
-        &sel.skip,
-        also,
-        Arc::new(kb),
-        major,
-    )?)
+    let only = if sel.only.is_empty() {
+        &config.only
+    } else {
+        &sel.only
+    };
+    let skip = if sel.skip.is_empty() {
+        &config.skip
+    } else {
+        &sel.skip
+    };
+    Ok(select(mode, only, skip, also, Arc::new(kb), major)?)
 }
 
 /// The least certain fixes `--unsafe-fixes` lets through.

@@ -47,6 +47,15 @@ fn world() -> World {
             },
         ],
     );
+    let checkout = make_repo(
+        &server,
+        "actions/checkout",
+        &[Rev {
+            tags: &["v4.2.2", "v4"],
+            branches: &["main"],
+            ..Rev::default()
+        }],
+    );
     let registry = Registry::start();
     let (node_index, platforms) = registry.push_oci_index("library/node", "20");
     let api = rt.block_on(async {
@@ -74,7 +83,16 @@ fn world() -> World {
         "on: push\npermissions:\n  contents: read\njobs:\n  build:\n    runs-on: ubuntu-latest\n    container: node:20@{}\n    steps:\n      - uses: octo-org/tool@{} # v1.1.0\n      - uses: octo-org/tool@{IMPOSTOR} # v1.1.0\n      - uses: octo-org/tool@{}\n      - uses: octo-org/tool@v1\n",
         platforms[0], tool[1], tool[0]
     );
-    let dir = workflow_dir(&[("ci.yml", &workflow)]);
+    let untrusted = format!(
+        "on: pull_request_target\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{} # v4.2.2\n        with:\n          ref: ${{{{ github.event.pull_request.head.sha }}}}\n          persist-credentials: false\n      - run: make test\n        env:\n          AWS_ACCESS_KEY_ID: ${{{{ secrets.AWS_ACCESS_KEY_ID }}}}\n          AWS_SECRET_ACCESS_KEY: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}\n      # hardpin: ignore[HP001] the vendor pins it with its own tooling\n      - uses: octo-org/tool@v1\n",
+        checkout[0]
+    );
+    let dir = workflow_dir(&[("ci.yml", &workflow), ("pr.yml", &untrusted)]);
+    std::fs::write(
+        dir.path().join(".github/CODEOWNERS"),
+        "/.github/workflows/ @octo-org/security\n",
+    )
+    .unwrap();
     World {
         rt,
         server,
@@ -101,21 +119,33 @@ fn audit(w: &World, format: &str, token: bool) -> std::process::Output {
     cmd.output().unwrap()
 }
 
-/// (rule, line, severity) of every finding in a JSON report.
-fn rules(out: &std::process::Output) -> Vec<(String, u64, String)> {
+/// (file, rule, line, severity) of every finding in a JSON report; a
+/// suppressed one's severity is `suppressed`.
+fn rules(out: &std::process::Output) -> Vec<(String, String, u64, String)> {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            let severity = if f["suppressed"] == true {
+                "suppressed"
+            } else {
+                f["severity"].as_str().unwrap()
+            };
             (
+                path.rsplit('/').next().unwrap().to_string(),
                 f["rule"].as_str().unwrap_or("-").to_string(),
                 f["line"].as_u64().unwrap(),
-                f["severity"].as_str().unwrap().to_string(),
+                severity.to_string(),
             )
         })
         .collect()
+}
+
+fn f(file: &str, rule: &str, line: u64, severity: &str) -> (String, String, u64, String) {
+    (file.into(), rule.into(), line, severity.into())
 }
 
 #[test]
@@ -128,11 +158,14 @@ fn finds_exactly_what_is_wrong_in_every_format() {
     assert_eq!(
         found,
         [
-            ("HP006".into(), 7, "warning".into()),
-            ("HP004".into(), 9, "warning".into()),
-            ("HP005".into(), 10, "error".into()),
-            ("HP004".into(), 10, "warning".into()),
-            ("HP001".into(), 12, "warning".into()),
+            f("ci.yml", "HP006", 7, "warning"),
+            f("ci.yml", "HP004", 9, "warning"),
+            f("ci.yml", "HP005", 10, "error"),
+            f("ci.yml", "HP004", 10, "warning"),
+            f("ci.yml", "HP001", 12, "warning"),
+            f("pr.yml", "HP007", 10, "error"),
+            f("pr.yml", "HP008", 14, "warning"),
+            f("pr.yml", "HP001", 17, "suppressed"),
         ],
         "{stderr}"
     );
@@ -185,13 +218,17 @@ fn finds_exactly_what_is_wrong_in_every_format() {
         github.contains(",line=10,col=15,title=HP005 impostor-commit::"),
         "{github}"
     );
-    assert_eq!(github.lines().count(), 5, "{github}");
+    assert!(github.contains("::error file="), "{github}");
+    // The suppressed finding makes no annotation.
+    assert_eq!(github.lines().count(), 7, "{github}");
 
     let sarif = audit(&w, "sarif", true);
     let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
     validate_sarif(&log);
     let results = log["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 5);
+    assert_eq!(results.len(), 8);
+    assert_eq!(results[7]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(results[5]["ruleId"], "HP007");
     assert_eq!(results[2]["ruleId"], "HP005");
     assert_eq!(results[2]["level"], "error");
     assert_eq!(
@@ -218,11 +255,11 @@ fn without_a_token_impostors_are_not_verified_and_nothing_is_sent() {
     let out = audit(&w, "json", false);
     let found = rules(&out);
     assert!(
-        found.contains(&("HP005".into(), 10, "note".into())),
+        found.contains(&f("ci.yml", "HP005", 10, "note")),
         "{found:?}"
     );
     assert!(
-        found.contains(&("HP005".into(), 11, "note".into())),
+        found.contains(&f("ci.yml", "HP005", 11, "note")),
         "{found:?}"
     );
     assert!(w.rt.block_on(w.api.received_requests()).unwrap().is_empty());

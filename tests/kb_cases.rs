@@ -39,7 +39,7 @@ struct Case {
 
 #[test]
 fn knowledge_base_cases() {
-    let kb = Kb::load(None).unwrap();
+    let kb = Kb::load(&[]).unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
     let mut all = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -33,6 +33,11 @@ struct Setup {
 }
 
 fn setup(workflow: &str) -> Setup {
+    setup_with(workflow, &[])
+}
+
+/// [`setup`], with more files in the repository.
+fn setup_with(workflow: &str, extra: &[(&str, &str)]) -> Setup {
     let world = actions_world(GitServer::with(Behaviour {
         receive_pack: true,
         require_auth: Some(format!("x-access-token:{TOKEN}")),
@@ -47,6 +52,11 @@ fn setup(workflow: &str) -> Setup {
     std::fs::create_dir_all(&wf).unwrap();
     std::fs::write(wf.join("ci.yml"), workflow).unwrap();
     std::fs::write(seed.path().join("README.md"), "app\n").unwrap();
+    for (path, text) in extra {
+        let at = seed.path().join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(at, text).unwrap();
+    }
     git(seed.path(), &["add", "."]);
     git(seed.path(), &["commit", "-q", "-m", "initial"]);
     git(seed.path(), &["push", "-q", bare.to_str().unwrap(), "main"]);
@@ -276,6 +286,46 @@ async fn update_and_draft_with_what_was_left_alone() {
         "{left}"
     );
     assert!(text.contains("hardpin fix . && hardpin update"), "{text}");
+}
+
+/// The base tree's `hardpin.toml` decides: its ignored folder and its
+/// allowed ref stay out of the pull request.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_repositorys_configuration_is_honoured() {
+    let s = setup_with(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/setup-node@v4\n",
+        &[
+            (
+                "hardpin.toml",
+                "ignore = [\"fixtures/**\"]\n\n[[allow]]\nuses = \"actions/setup-node@v4\"\nreason = \"pinned by the platform team\"\n",
+            ),
+            (
+                "fixtures/.github/workflows/old.yml",
+                "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+            ),
+        ],
+    );
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let bare = s.world.server.repo_path("octo", "app");
+    let pushed = remote_branch(&s);
+    let changed = git(&bare, &["diff", "--name-only", "main", &pushed]);
+    assert_eq!(changed.trim(), ".github/workflows/ci.yml");
+    let fixed = git(
+        &bare,
+        &["show", &format!("{pushed}:.github/workflows/ci.yml")],
+    );
+    assert!(fixed.contains(" # v4.2.2"), "{fixed}");
+    assert!(fixed.ends_with("- uses: actions/setup-node@v4"), "{fixed}");
+    let body = created_pull(&api).await;
+    assert!(
+        body["body"]
+            .as_str()
+            .unwrap()
+            .contains("left unpinned: pinned by the platform team"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

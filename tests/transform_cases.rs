@@ -12,6 +12,7 @@
 //! input = '''…'''
 //! unsafe-fixes = false                # apply unsafe fixes too
 //! major = false                       # update-actions: cross majors
+//! config = '''…'''                      # a hardpin.toml at the tree's root
 //! [files]                             # more files of the tree
 //! "tools/action.yml" = '''…'''
 //! [refs."actions/checkout"]           # ref listings by repository
@@ -33,6 +34,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hardpin::config::Config;
 use hardpin::diagnostics::Applicability;
 use hardpin::image::ImageRef;
 use hardpin::pipeline::{Output, Plan, run};
@@ -56,6 +58,8 @@ struct Case {
     unsafe_fixes: bool,
     #[serde(default)]
     major: bool,
+    /// A `hardpin.toml` at the tree's root.
+    config: Option<String>,
     #[serde(default)]
     files: BTreeMap<String, String>,
     #[serde(default)]
@@ -144,7 +148,7 @@ fn outcome(case: &Case, transform: &str) -> String {
         std::fs::create_dir_all(at.parent().unwrap()).unwrap();
         std::fs::write(at, text).unwrap();
     }
-    let kb = Arc::new(Kb::load(None).unwrap());
+    let kb = Arc::new(Kb::load(&[]).unwrap());
     let transforms = select(
         mode_for(transform, &kb),
         &[transform.to_string()],
@@ -155,6 +159,14 @@ fn outcome(case: &Case, transform: &str) -> String {
     )
     .unwrap();
     let resolver = resolver(case);
+    let config = match &case.config {
+        Some(text) => {
+            let path = dir.path().join("hardpin.toml");
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path).unwrap()
+        }
+        None => Config::empty(dir.path()),
+    };
     let level = if case.unsafe_fixes {
         Applicability::Unsafe
     } else {
@@ -166,6 +178,7 @@ fn outcome(case: &Case, transform: &str) -> String {
         resolver: &resolver,
         level,
         output: Output::Text,
+        config: &config,
     });
     assert!(result.discover_errors.is_empty());
     let mut out = format!("{}\n", case.about);

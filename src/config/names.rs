@@ -32,7 +32,7 @@ mod tests {
 
     #[test]
     fn every_registered_transform_is_known() {
-        let kb = Arc::new(Kb::load(None).unwrap());
+        let kb = Arc::new(Kb::load(&[]).unwrap());
         for entry in registry(kb, false) {
             let name = entry.transform.name();
             assert!(is_transform(name), "{name} is missing from TRANSFORM_NAMES");

@@ -131,8 +131,10 @@ pub fn pr_body(reports: &[FileReport], command: &str) -> String {
             ));
         }
     }
+    // Warnings, errors, and what was left as the configuration or an
+    // inline comment says (with the reason).
     let left = finding_lines(reports, |f| {
-        f.severity != Severity::Note || f.transform == "update-actions"
+        f.severity != Severity::Note || f.suppressed || f.transform == "update-actions"
     });
     section(&mut b, "Left alone", &left);
     // Permission blocks decided from more than the knowledge base say so.

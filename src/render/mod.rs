@@ -69,13 +69,16 @@ pub fn format_finding(f: &Finding) -> String {
         s.push_str("\n  help: ");
         s.push_str(&escape(h));
     }
+    if f.suppressed {
+        s.push_str("\n  note: suppressed");
+    }
     s
 }
 
 /// `--quiet` keeps only errors on stderr: a finding that fails nothing is
 /// noise to a script that only reads the exit code.
 fn shown(f: &Finding, output: &OutputArgs) -> bool {
-    !output.quiet || f.severity == Severity::Error
+    !output.quiet || f.severity == Severity::Error && !f.suppressed
 }
 
 /// The `--verbose` line for one kind of answer: how it came and what it cost.

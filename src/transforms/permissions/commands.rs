@@ -368,7 +368,7 @@ mod tests {
     use super::*;
 
     fn run(script: &str, vars: &[&str]) -> Result<Vec<(String, Level)>, Unexplained> {
-        let kb = Kb::load(None).unwrap();
+        let kb = Kb::load(&[]).unwrap();
         let ctx = RunContext {
             token_vars: vars.iter().map(|v| v.to_string()).collect(),
         };

@@ -3,7 +3,7 @@
 //! build time; users add entries from a file of their own.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -138,12 +138,12 @@ pub struct Kb {
 
 impl Kb {
     /// The built-in knowledge base, plus `user` entries (which win).
-    pub fn load(user: Option<&Path>) -> Result<Self, KbError> {
+    pub fn load(user: &[PathBuf]) -> Result<Self, KbError> {
         let mut kb = Kb::default();
         for (name, text) in embedded::FILES {
             kb.add_file(name, text, false)?;
         }
-        if let Some(path) = user {
+        for path in user {
             let file = path.display().to_string();
             let text = std::fs::read_to_string(path).map_err(|e| KbError {
                 file: file.clone(),
@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn every_entry_is_valid_and_sourced() {
-        let kb = Kb::load(None).unwrap();
+        let kb = Kb::load(&[]).unwrap();
         assert!(kb.actions.len() >= 500, "{}", kb.actions.len());
         for (key, e) in &kb.actions {
             assert!(!e.source.trim().is_empty(), "{key} has no source");
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn conditions() {
-        let kb = Kb::load(None).unwrap();
+        let kb = Kb::load(&[]).unwrap();
         let empty = map(&[]);
         let aws = kb.action("aws-actions/configure-aws-credentials").unwrap();
         let oidc = map(&[("role-to-assume", "arn:aws:iam::1:role/x")]);

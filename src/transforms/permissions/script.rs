@@ -219,7 +219,7 @@ mod tests {
     use crate::transforms::permissions::scopes::Level;
 
     fn run(script: &str) -> Result<Vec<(String, Level)>, Unexplained> {
-        let kb = Kb::load(None).unwrap();
+        let kb = Kb::load(&[]).unwrap();
         analyze_script(script, &kb).map(|s| s.0.into_iter().map(|(k, g)| (k, g.level)).collect())
     }
 
