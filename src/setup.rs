@@ -239,17 +239,26 @@ pub fn transforms(
     } else {
         &[]
     };
+    // The configuration's lists name transforms of every command; each
+    // command takes those it has. Flags are checked strictly.
+    let known = crate::transforms::names(mode);
+    let of_mode = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter(|n| known.contains(&n.as_str()))
+            .cloned()
+            .collect()
+    };
     let only = if sel.only.is_empty() {
-        &config.only
+        of_mode(&config.only)
     } else {
-        &sel.only
+        sel.only.clone()
     };
     let skip = if sel.skip.is_empty() {
-        &config.skip
+        of_mode(&config.skip)
     } else {
-        &sel.skip
+        sel.skip.clone()
     };
-    Ok(select(mode, only, skip, also, Arc::new(kb), major)?)
+    Ok(select(mode, &only, &skip, also, Arc::new(kb), major)?)
 }
 
 /// The least certain fixes `--unsafe-fixes` lets through.

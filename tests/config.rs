@@ -129,3 +129,29 @@ fn an_unknown_key_is_an_error_with_its_line() {
     assert!(stderr.contains("hardpin.toml:10:"), "{stderr}");
     assert!(read_workflow(dir.path(), "ci.yml").contains("setup-node@v4\n"));
 }
+
+/// `only` names transforms of every command: `fix` runs just those,
+/// `update` (which has none of them) runs its own.
+#[test]
+fn only_applies_to_the_commands_that_have_those_transforms() {
+    let world = actions_world(GitServer::start());
+    let dir = tree(&world);
+    std::fs::write(
+        dir.path().join("hardpin.toml"),
+        "only = [\"pin-images\", \"update-actions\"]\n",
+    )
+    .unwrap();
+    let before = read_workflow(dir.path(), "ci.yml");
+    hardpin(&world.server.url)
+        .args(["fix", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    assert_eq!(read_workflow(dir.path(), "ci.yml"), before);
+    hardpin(&world.server.url)
+        .args(["update", "--no-cache"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    assert!(read_workflow(dir.path(), "ci.yml").contains(" # v4.2.2"));
+}

@@ -306,6 +306,15 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
     ]
 }
 
+/// The names of the transforms `mode` can run.
+pub fn names(mode: Mode) -> Vec<&'static str> {
+    registry(Arc::new(Kb::default()), false)
+        .into_iter()
+        .filter(|e| mode.runs(e.phase))
+        .map(|e| e.transform.name())
+        .collect()
+}
+
 /// A name given to `--only`/`--skip` that no transform has.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown transform `{0}` (known: {1})")]
