@@ -45,8 +45,14 @@ impl LocalFiles for Disk {
 /// What was decided for one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// The job declares `permissions:` itself; `write_all` flags `write-all`.
-    Declared { write_all: bool },
+    /// The job declares `permissions:` itself; `write_all` flags
+    /// `write-all`. `needed` is what it would need without the block, when
+    /// every step is understood without inference (`hardpin audit` reports
+    /// write grants beyond it).
+    Declared {
+        write_all: bool,
+        needed: Option<ScopeSet>,
+    },
     /// Everything it does is understood: it needs exactly these scopes.
     Known(ScopeSet),
     /// Left alone, with the reasons.
@@ -188,10 +194,26 @@ fn job_verdict(
     cx: &mut Context<'_>,
 ) -> Verdict {
     if let Some(p) = get(doc, job, "permissions") {
+        let needed = match job_needs(doc, job, workflow_env, cx) {
+            Verdict::Known(s) if !cx.rules.contains(&Rule::NoToken) => Some(s),
+            _ => None,
+        };
+        cx.rules.clear();
         return Verdict::Declared {
             write_all: is_write_all(doc, p),
+            needed,
         };
     }
+    job_needs(doc, job, workflow_env, cx)
+}
+
+/// What a job's steps (or the workflow it calls) need.
+fn job_needs(
+    doc: &YamlDoc,
+    job: Node<'_>,
+    workflow_env: &BTreeMap<String, String>,
+    cx: &mut Context<'_>,
+) -> Verdict {
     cx.rules.clear();
     let mut env = workflow_env.clone();
     env.extend(string_map(doc, get(doc, job, "env")));
@@ -630,7 +652,7 @@ fn callee_job_maps(doc: &YamlDoc, set: &mut ScopeSet, value: &str) {
 
 /// A declared `permissions:` map as needs; `read-all`/`write-all` cannot be
 /// granted scope by scope.
-fn declared_map(doc: &YamlDoc, node: Node<'_>, value: &str) -> Result<ScopeSet, Unexplained> {
+pub fn declared_map(doc: &YamlDoc, node: Node<'_>, value: &str) -> Result<ScopeSet, Unexplained> {
     if let Some(s) = scalar(doc, node) {
         return Err(Unexplained::WorkflowDeclaresAll {
             workflow: value.to_string(),

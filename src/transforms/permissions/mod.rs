@@ -147,7 +147,8 @@ impl Transform for Permissions {
         {
             return out;
         }
-        if let Some(write_all) = declared_top_level(doc) {
+        let top_declared = declared_top_level(doc);
+        if let Some(write_all) = top_declared {
             if write_all {
                 let at = pairs(doc)
                     .iter()
@@ -162,7 +163,11 @@ impl Transform for Permissions {
                     Some("replace it with the scopes the jobs need (remove it and run hardpin to compute them)"),
                 );
             }
-            return out;
+            // No block is added under a declared one; only the jobs' own
+            // blocks are judged (below).
+            if !has_job_blocks(doc) {
+                return out;
+            }
         }
         // Local actions and workflows are read from the workflow's own
         // repository, and nowhere else (a file given alone has its folder
@@ -180,9 +185,32 @@ impl Transform for Permissions {
             rules: Default::default(),
         };
         let jobs = analyze_jobs(doc, &mut cx);
+        if top_declared.is_some() {
+            for job in &jobs {
+                if let Verdict::Declared {
+                    write_all: false,
+                    needed: Some(needed),
+                } = &job.verdict
+                {
+                    wider_than_needed(file, doc, job, needed, &mut out);
+                }
+            }
+            return out;
+        }
         plan(file, doc, &jobs, &mut out);
         out
     }
+}
+
+/// Whether any job has a `permissions:` block of its own: under a
+/// top-level block, only those are analysed (to judge them).
+fn has_job_blocks(doc: &YamlDoc) -> bool {
+    let Some(jobs) = document(doc).and_then(|r| get(doc, r, "jobs")) else {
+        return false;
+    };
+    entries(doc, jobs)
+        .into_iter()
+        .any(|(_, _, job)| job.is_some_and(|j| get(doc, j, "permissions").is_some()))
 }
 
 /// Turn verdicts into blocks, findings and the report.
@@ -239,8 +267,11 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             rules: job.rules.clone(),
         };
         match &job.verdict {
-            Verdict::Declared { write_all } => {
+            Verdict::Declared { write_all, needed } => {
                 report.status = JobStatus::Declared;
+                if let (false, Some(needed)) = (*write_all, needed) {
+                    wider_than_needed(file, doc, job, needed, out);
+                }
                 if *write_all {
                     out.rule_finding(
                         file,
@@ -319,6 +350,43 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
             }
         }
         out.payloads.push(Arc::new(report));
+    }
+}
+
+/// HP009 for each `write` a job's own block grants that nothing it runs
+/// needs: the analysis knows every step, so the grant is wider than needed.
+fn wider_than_needed(
+    file: &SourceFile,
+    doc: &YamlDoc,
+    job: &analyze::Job<'_>,
+    needed: &ScopeSet,
+    out: &mut Outcome,
+) {
+    let Some(p) = get(doc, job.node, "permissions") else {
+        return;
+    };
+    let Ok(declared) = analyze::declared_map(doc, p, "") else {
+        return;
+    };
+    for (scope, grant) in &declared.0 {
+        let need = needed.0.get(scope).map(|g| g.level);
+        if grant.level == Level::Write && need != Some(Level::Write) {
+            let needs = match need {
+                Some(l) => format!("`{scope}: {}`", l.as_str()),
+                None => format!("no `{scope}` access"),
+            };
+            out.rule_finding(
+                file,
+                NAME,
+                HP009,
+                p.start_byte(),
+                format!(
+                    "job `{}` grants `{scope}: write`, but what it runs needs {needs}",
+                    job.id
+                ),
+                Some("grant only what the job uses (remove the block and run `hardpin fix` to compute it)"),
+            );
+        }
     }
 }
 
