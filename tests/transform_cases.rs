@@ -13,6 +13,7 @@
 //! unsafe-fixes = false                # apply unsafe fixes too
 //! major = false                       # update-actions: cross majors
 //! config = '''…'''                      # a hardpin.toml at the tree's root
+//! audit = false                       # run as `hardpin audit` does
 //! [files]                             # more files of the tree
 //! "tools/action.yml" = '''…'''
 //! [refs."actions/checkout"]           # ref listings by repository
@@ -60,6 +61,9 @@ struct Case {
     major: bool,
     /// A `hardpin.toml` at the tree's root.
     config: Option<String>,
+    /// Run as `hardpin audit` does.
+    #[serde(default)]
+    audit: bool,
     #[serde(default)]
     files: BTreeMap<String, String>,
     #[serde(default)]
@@ -126,13 +130,14 @@ fn resolver(case: &Case) -> MemoryResolver {
     r
 }
 
-/// The mode that runs `transform`: `audit` for the audit-only checks
-/// (`--only` narrows it to the one named), else fix and update together.
-fn mode_for(transform: &str, kb: &Arc<Kb>) -> Mode {
-    let audit_only = registry(kb.clone(), false)
+/// The mode that runs `transform`: `audit` for the audit-only checks and
+/// cases that say `audit = true` (`--only` narrows it to the one named),
+/// else fix and update together.
+fn mode_for(transform: &str, case: &Case, kb: &Arc<Kb>) -> Mode {
+    let audit_only = registry(kb.clone(), false, false)
         .iter()
         .any(|e| e.transform.name() == transform && e.phase == Phase::Audit);
-    if audit_only {
+    if audit_only || case.audit {
         Mode::Audit
     } else {
         Mode::FixAndUpdate
@@ -150,7 +155,7 @@ fn outcome(case: &Case, transform: &str) -> String {
     }
     let kb = Arc::new(Kb::load(&[]).unwrap());
     let transforms = select(
-        mode_for(transform, &kb),
+        mode_for(transform, case, &kb),
         &[transform.to_string()],
         &[],
         &[],

@@ -33,7 +33,7 @@ mod tests {
     #[test]
     fn every_registered_transform_is_known() {
         let kb = Arc::new(Kb::load(&[]).unwrap());
-        for entry in registry(kb, false) {
+        for entry in registry(kb, false, false) {
             let name = entry.transform.name();
             assert!(is_transform(name), "{name} is missing from TRANSFORM_NAMES");
         }

@@ -286,13 +286,21 @@ fn entry(transform: impl DynTransform + 'static, phase: Phase, enabled: Enabled)
     }
 }
 
-/// Every transform, in the order they run.
-pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
+/// Every transform, in the order they run; `audit` when they run for
+/// `hardpin audit` (some look further then).
+pub fn registry(kb: Arc<Kb>, major: bool, audit: bool) -> Vec<Entry> {
     use Enabled::{ByDefault, WhenNamed};
     vec![
         entry(pin_actions::PinActions, Phase::Fix, ByDefault),
         entry(pin_images::PinImages, Phase::Fix, ByDefault),
-        entry(permissions::Permissions { kb }, Phase::Fix, ByDefault),
+        entry(
+            permissions::Permissions {
+                kb,
+                judge_declared: audit,
+            },
+            Phase::Fix,
+            ByDefault,
+        ),
         entry(harden_runner::HardenRunner, Phase::Fix, WhenNamed),
         entry(
             update_actions::UpdateActions { major },
@@ -308,7 +316,7 @@ pub fn registry(kb: Arc<Kb>, major: bool) -> Vec<Entry> {
 
 /// The names of the transforms `mode` can run.
 pub fn names(mode: Mode) -> Vec<&'static str> {
-    registry(Arc::new(Kb::default()), false)
+    registry(Arc::new(Kb::default()), false, false)
         .into_iter()
         .filter(|e| mode.runs(e.phase))
         .map(|e| e.transform.name())
@@ -330,7 +338,7 @@ pub fn select(
     kb: Arc<Kb>,
     major: bool,
 ) -> Result<Vec<Box<dyn DynTransform>>, UnknownTransform> {
-    let all: Vec<Entry> = registry(kb, major)
+    let all: Vec<Entry> = registry(kb, major, mode == Mode::Audit)
         .into_iter()
         .filter(|e| mode.runs(e.phase))
         .collect();

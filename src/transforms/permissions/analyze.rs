@@ -84,6 +84,8 @@ pub struct Context<'a> {
     pub token_inputs: Vec<String>,
     /// How the current job was decided (for the report).
     pub rules: BTreeSet<Rule>,
+    /// Work out what jobs with their own block would need (audit only).
+    pub judge_declared: bool,
 }
 
 impl Rule {
@@ -194,9 +196,13 @@ fn job_verdict(
     cx: &mut Context<'_>,
 ) -> Verdict {
     if let Some(p) = get(doc, job, "permissions") {
-        let needed = match job_needs(doc, job, workflow_env, cx) {
-            Verdict::Known(s) if !cx.rules.contains(&Rule::NoToken) => Some(s),
-            _ => None,
+        let needed = if cx.judge_declared {
+            match job_needs(doc, job, workflow_env, cx) {
+                Verdict::Known(s) if !cx.rules.contains(&Rule::NoToken) => Some(s),
+                _ => None,
+            }
+        } else {
+            None
         };
         cx.rules.clear();
         return Verdict::Declared {

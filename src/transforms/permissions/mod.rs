@@ -47,6 +47,9 @@ const NAME: &str = "permissions";
 
 pub struct Permissions {
     pub kb: Arc<Kb>,
+    /// Also judge the jobs' own blocks against what they need (HP009):
+    /// `hardpin audit` only, since it analyses jobs `fix` leaves alone.
+    pub judge_declared: bool,
 }
 
 /// What became of a job.
@@ -165,7 +168,7 @@ impl Transform for Permissions {
             }
             // No block is added under a declared one; only the jobs' own
             // blocks are judged (below).
-            if !has_job_blocks(doc) {
+            if !(self.judge_declared && has_job_blocks(doc)) {
                 return out;
             }
         }
@@ -183,6 +186,7 @@ impl Transform for Permissions {
             in_remote: false,
             token_inputs: Vec::new(),
             rules: Default::default(),
+            judge_declared: self.judge_declared,
         };
         let jobs = analyze_jobs(doc, &mut cx);
         if top_declared.is_some() {
