@@ -273,15 +273,19 @@ pub fn fix_file(
         }
         let rule = crate::rules::of_transform(change.transform).map(|r| r.id);
         if suppressions.covers(change.line, &names(change.transform, rule)) {
-            let mut note = withheld(file, change);
-            note.message = format!(
-                "not applied, suppressed: `{}` -> `{}`",
-                change.before, change.after
-            );
-            note.hint = Some("a `# hardpin: ignore` comment covers this line".into());
-            note.rule = rule;
-            note.suppressed = true;
-            report.findings.push(note);
+            report.findings.push(Finding {
+                rule,
+                suppressed: true,
+                ..note_at(
+                    file,
+                    change,
+                    format!(
+                        "not applied, suppressed: `{}` -> `{}`",
+                        change.before, change.after
+                    ),
+                    "a `# hardpin: ignore` comment covers this line",
+                )
+            });
             continue;
         }
         if fix.applicability() > plan.level {
@@ -368,14 +372,29 @@ fn withheld(file: &SourceFile, change: &crate::diagnostics::Change) -> Finding {
     } else {
         format!("`{}` -> `{}`", change.before, change.after)
     };
+    note_at(
+        file,
+        change,
+        format!("not applied, an unsafe fix: {what} ({})", change.why),
+        "check it, then run again with --unsafe-fixes to apply it",
+    )
+}
+
+/// A note at the place of `change`.
+fn note_at(
+    file: &SourceFile,
+    change: &crate::diagnostics::Change,
+    message: String,
+    hint: &str,
+) -> Finding {
     Finding {
         path: file.path().clone(),
         line: change.line,
         column: change.column,
         severity: Severity::Note,
         transform: change.transform,
-        message: format!("not applied, an unsafe fix: {what} ({})", change.why),
-        hint: Some("check it, then run again with --unsafe-fixes to apply it".into()),
+        message,
+        hint: Some(hint.into()),
         rule: None,
         suppressed: false,
     }
@@ -415,15 +434,13 @@ fn allowed_unpinned<'c>(
 /// The note for a reference the configuration allows to stay unpinned.
 fn left_unpinned(file: &SourceFile, change: &crate::diagnostics::Change, reason: &str) -> Finding {
     Finding {
-        path: file.path().clone(),
-        line: change.line,
-        column: change.column,
-        severity: Severity::Note,
-        transform: change.transform,
-        message: format!("`{}` left unpinned: {reason}", change.before),
-        hint: Some("hardpin.toml allows it".into()),
-        rule: None,
         suppressed: true,
+        ..note_at(
+            file,
+            change,
+            format!("`{}` left unpinned: {reason}", change.before),
+            "hardpin.toml allows it",
+        )
     }
 }
 

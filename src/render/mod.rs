@@ -114,17 +114,7 @@ pub fn run(run: &Run, output: &OutputArgs) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
-    for e in &run.discover_errors {
-        let _ = writeln!(
-            err,
-            "{}",
-            error(
-                "discover",
-                &e.to_string(),
-                "give a file or folder that exists and can be read"
-            )
-        );
-    }
+    discover_errors(run, &mut err);
     match output.format {
         Format::Text => {
             for r in &run.reports {
@@ -169,10 +159,8 @@ pub fn run(run: &Run, output: &OutputArgs) {
     }
 }
 
-/// `hardpin audit`'s report: every finding (on stdout, in the chosen
-/// format) and a count on stderr.
-pub fn audit(run: &Run, findings: &[Finding], output: &OutputArgs) {
-    let mut err = std::io::stderr().lock();
+/// The paths that could not be searched, on stderr.
+fn discover_errors(run: &Run, err: &mut impl Write) {
     for e in &run.discover_errors {
         let _ = writeln!(
             err,
@@ -184,6 +172,13 @@ pub fn audit(run: &Run, findings: &[Finding], output: &OutputArgs) {
             )
         );
     }
+}
+
+/// `hardpin audit`'s report: every finding (on stdout, in the chosen
+/// format) and a count on stderr.
+pub fn audit(run: &Run, findings: &[Finding], output: &OutputArgs) {
+    let mut err = std::io::stderr().lock();
+    discover_errors(run, &mut err);
     let _ = write!(
         std::io::stdout().lock(),
         "{}",

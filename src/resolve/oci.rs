@@ -162,15 +162,20 @@ impl RegistryClient {
         Ok(url)
     }
 
-    /// The digest of what `image`'s tag names.
-    pub async fn digest(&self, image: &ImageRef) -> Result<String, OciError> {
+    /// Where the manifest `image`'s tag names is.
+    fn manifest_url(&self, image: &ImageRef) -> Result<String, OciError> {
         let base = self.endpoint(&image.registry)?;
-        let url = format!(
+        Ok(format!(
             "{}/v2/{}/manifests/{}",
             base.as_str().trim_end_matches('/'),
             image.repository,
             image.tag_or_latest()
-        );
+        ))
+    }
+
+    /// The digest of what `image`'s tag names.
+    pub async fn digest(&self, image: &ImageRef) -> Result<String, OciError> {
+        let url = self.manifest_url(image)?;
         let resp = self.request(Method::HEAD, &url, image).await?;
         if resp.status.is_success()
             && let Some(d) = header_digest(&resp.headers)
@@ -214,13 +219,7 @@ impl RegistryClient {
     /// GET the manifest the tag names: its verified digest, media type and
     /// body.
     async fn manifest(&self, image: &ImageRef) -> Result<(String, String, Vec<u8>), OciError> {
-        let base = self.endpoint(&image.registry)?;
-        let url = format!(
-            "{}/v2/{}/manifests/{}",
-            base.as_str().trim_end_matches('/'),
-            image.repository,
-            image.tag_or_latest()
-        );
+        let url = self.manifest_url(image)?;
         let resp = self.request(Method::GET, &url, image).await?;
         self.check_status(image, resp.status)?;
         let claimed = header_digest(&resp.headers);
