@@ -103,6 +103,18 @@ pub struct PrArgs {
     /// With --update, cross major versions.
     #[arg(long)]
     pub major: bool,
+    /// A repository to fix without a local checkout, `OWNER/NAME` on the
+    /// GitHub server (repeatable): cloned bare and shallow into a temporary
+    /// folder, fixed, pushed, and its pull request opened or updated.
+    #[arg(long = "repo", value_name = "OWNER/NAME", conflicts_with = "path")]
+    pub repos: Vec<String>,
+    /// A file of `OWNER/NAME` lines (blank lines and `#` comments skipped),
+    /// as many `--repo`.
+    #[arg(long, value_name = "FILE", conflicts_with = "path")]
+    pub repos_file: Option<PathBuf>,
+    /// Repositories worked on at the same time with `--repo`.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]

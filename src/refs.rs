@@ -172,6 +172,17 @@ pub fn is_full_sha(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `OWNER/NAME` as a repository, when both parts are valid GitHub names.
+pub fn parse_repo(s: &str) -> Option<RepoId> {
+    let (owner, name) = s.trim().split_once('/')?;
+    validate_owner(owner).ok()?;
+    validate_repo(name).ok()?;
+    Some(RepoId {
+        owner: owner.to_string(),
+        name: name.to_string(),
+    })
+}
+
 fn validate_owner(owner: &str) -> Result<(), RefError> {
     let ok = !owner.is_empty()
         && owner.len() <= 100

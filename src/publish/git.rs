@@ -204,6 +204,58 @@ pub fn commit(
     Ok(repo.commit(None, sig, sig, message, &tree, &[&parent])?)
 }
 
+/// A bare clone of `url` in `dir` holding only the tip of its default
+/// branch (a shallow fetch of depth 1), as `refs/remotes/origin/<branch>`
+/// with `refs/remotes/origin/HEAD` pointing at it: what `pr --repo` fixes
+/// and pushes from, with no checkout anywhere.
+pub fn clone_bare(url: &str, dir: &Path, auth: &PushAuth) -> Result<Repository, PrError> {
+    let repo = Repository::init_bare(dir)?;
+    let withheld = RefCell::new(None);
+    let fail = |e: git2::Error, withheld: &RefCell<Option<String>>| {
+        auth.failure("origin", e.message(), withheld)
+    };
+    let mut remote = repo.remote("origin", url)?;
+    let branch = {
+        let mut callbacks = RemoteCallbacks::new();
+        callbacks.credentials(credentials(auth, &withheld));
+        let connection = remote
+            .connect_auth(git2::Direction::Fetch, Some(callbacks), None)
+            .map_err(|e| fail(e, &withheld))?;
+        let head = connection
+            .default_branch()
+            .map_err(|e| fail(e, &withheld))?;
+        let head = head.as_str().unwrap_or_default().to_string();
+        match head.strip_prefix("refs/heads/") {
+            Some(b) if crate::refs::validate_ref(b).is_ok() => b.to_string(),
+            _ => {
+                return Err(PrError::NoBase(format!(
+                    "{} has no default branch",
+                    redact_url(url)
+                )));
+            }
+        }
+    };
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(credentials(auth, &withheld));
+    let mut opts = FetchOptions::new();
+    opts.remote_callbacks(callbacks)
+        .download_tags(AutotagOption::None)
+        .follow_redirects(RemoteRedirect::None)
+        .depth(1);
+    let refspec = format!("+refs/heads/{branch}:refs/remotes/origin/{branch}");
+    remote
+        .fetch(&[refspec.as_str()], Some(&mut opts), None)
+        .map_err(|e| fail(e, &withheld))?;
+    repo.reference_symbolic(
+        "refs/remotes/origin/HEAD",
+        &format!("refs/remotes/origin/{branch}"),
+        true,
+        "hardpin pr --repo",
+    )?;
+    drop(remote);
+    Ok(repo)
+}
+
 /// How to authenticate a push.
 pub struct PushAuth {
     /// The token, sent only where [`PushAuth::token_for`] allows.

@@ -1,4 +1,7 @@
-//! `hardpin pr`: the fix, as one pull request that later runs update.
+//! `hardpin pr`: the fix, as one pull request that later runs update; in
+//! the local checkout, or (`--repo`) in repositories it clones itself.
+
+mod sweep;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,7 +21,12 @@ use crate::transforms::Mode;
 /// Run `hardpin pr`; every failure is printed with a hint, and with the
 /// userinfo of any URL in it redacted.
 pub fn pr(args: &PrArgs) -> ExitCode {
-    match run(args) {
+    let result = if args.repos.is_empty() && args.repos_file.is_none() {
+        local(args)
+    } else {
+        sweep::sweep(args)
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!(
@@ -46,30 +54,61 @@ fn setting(flag: Option<&str>, env: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
-    crate::refs::validate_ref(&args.branch)
-        .map_err(|_| PrError::BranchName(args.branch.clone()))?;
+/// What every repository of a run shares: where the API and the git server
+/// are, and the token, checked before anything is sent anywhere.
+struct Session {
+    token: crate::secret::Secret,
+    api_base: reqwest::Url,
+    server: String,
+}
+
+impl Session {
+    fn new(args: &PrArgs) -> Result<Self, PrError> {
+        crate::refs::validate_ref(&args.branch)
+            .map_err(|_| PrError::BranchName(args.branch.clone()))?;
+        let token = github_token().ok_or(PrError::NoToken)?;
+        // Before anything is sent anywhere: the API must be fit for the token.
+        let api_base = pulls::api_base(&setting(
+            args.resolve.github_api_url.as_deref(),
+            "GITHUB_API_URL",
+            "https://api.github.com",
+        ))?;
+        let server = setting(
+            args.resolve.github_url.as_deref(),
+            "GITHUB_SERVER_URL",
+            "https://github.com",
+        );
+        Ok(Self {
+            token,
+            api_base,
+            server,
+        })
+    }
+
+    fn push_auth(&self) -> PushAuth {
+        PushAuth {
+            token: Some(self.token.clone()),
+            github: reqwest::Url::parse(&self.server).ok(),
+        }
+    }
+}
+
+/// What became of one repository.
+pub(crate) enum Published {
+    Nothing,
+    Created(String),
+    Updated(String),
+}
+
+/// `hardpin pr` in the local checkout.
+fn local(args: &PrArgs) -> Result<ExitCode, PrError> {
+    let session = Session::new(args)?;
     let repo = git::open(&args.path)?;
     if !args.allow_dirty && git::is_dirty(&repo)? {
         return Err(PrError::Dirty);
     }
     if git::current_branch(&repo).as_deref() == Some(args.branch.as_str()) {
         return Err(PrError::OnBranch(args.branch.clone()));
-    }
-    let token = github_token().ok_or(PrError::NoToken)?;
-    // Before anything is sent anywhere: the API must be fit for the token.
-    let api_base = pulls::api_base(&setting(
-        args.resolve.github_api_url.as_deref(),
-        "GITHUB_API_URL",
-        "https://api.github.com",
-    ))?;
-    let base = git::base(&repo, &args.remote, args.base.as_deref())?;
-    // hardpin force-pushes its branch: never onto what the pull request goes
-    // into, nor onto the branch everyone works from.
-    if args.branch == base.name
-        || git::default_branch(&repo, &args.remote).as_deref() == Some(args.branch.as_str())
-    {
-        return Err(PrError::BranchIsBase(args.branch.clone()));
     }
     let remote_url = repo
         .find_remote(&args.remote)?
@@ -86,12 +125,42 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
             })
             .ok_or_else(|| PrError::RepoId(redact_url(&remote_url)))?,
     };
+    let (published, code) = publish(&repo, &args.remote, &owner, &name, &session, args, true)?;
+    match published {
+        // With `--format json`, stdout holds the report alone.
+        Published::Created(url) => say(args, &format!("created {}", redact_url(&url))),
+        Published::Updated(url) => say(args, &format!("updated {}", redact_url(&url))),
+        Published::Nothing => {}
+    }
+    Ok(ExitCode::from(code))
+}
 
+/// Fix the base branch of `repo` (which `remote` is `owner/name` on the
+/// server), commit, push, and open or update the pull request. `show`
+/// prints the findings and notes (one repository at a time). Returns what
+/// was published and the exit code of the fix.
+fn publish(
+    repo: &git2::Repository,
+    remote: &str,
+    owner: &str,
+    name: &str,
+    session: &Session,
+    args: &PrArgs,
+    show: bool,
+) -> Result<(Published, u8), PrError> {
+    let base = git::base(repo, remote, args.base.as_deref())?;
+    // hardpin force-pushes its branch: never onto what the pull request goes
+    // into, nor onto the branch everyone works from.
+    if args.branch == base.name
+        || git::default_branch(repo, remote).as_deref() == Some(args.branch.as_str())
+    {
+        return Err(PrError::BranchIsBase(args.branch.clone()));
+    }
     // Fix a copy of the base tree; the user's files are not touched.
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_path_buf();
-    for skipped in git::write_tree(&repo, base.commit, &root)? {
-        if args.output.quiet {
+    for skipped in git::write_tree(repo, base.commit, &root)? {
+        if args.output.quiet || !show {
             continue;
         }
         eprintln!(
@@ -118,7 +187,7 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     let resolver = setup::resolver(&args.resolve)?;
     let progress = Progress::start(
         resolver.tallies.clone(),
-        crate::progress::wanted(&args.output),
+        show && crate::progress::wanted(&args.output),
     );
     let mut fixed = crate::pipeline::run(&Plan {
         paths: std::slice::from_ref(&root),
@@ -136,47 +205,34 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
             f.path = r.path.clone();
         }
     }
-    crate::render::run(&fixed, &args.output);
+    if show {
+        crate::render::run(&fixed, &args.output);
+    }
     let files: Vec<(String, String)> = fixed
         .reports
         .iter()
         .filter_map(|r| Some((r.path.to_string_lossy().to_string(), r.fixed.clone()?)))
         .collect();
-    let code = ExitCode::from(fixed.exit_code(false));
+    let code = fixed.exit_code(false);
     if files.is_empty() {
-        if args.output.quiet {
-            return Ok(code);
+        if show && !args.output.quiet {
+            eprintln!(
+                "hardpin: nothing to change on {}; no commit, no push, no pull request",
+                base.name
+            );
         }
-        eprintln!(
-            "hardpin: nothing to change on {}; no commit, no push, no pull request",
-            base.name
-        );
-        return Ok(code);
+        return Ok((Published::Nothing, code));
     }
 
-    let sig = git::signature(&repo, args.author.as_deref())?;
+    let sig = git::signature(repo, args.author.as_deref())?;
     let commit = git::commit(
-        &repo,
+        repo,
         &base,
         &files,
         &sig,
         &commit_message(&args.title, &fixed.reports),
     )?;
-    let server = setting(
-        args.resolve.github_url.as_deref(),
-        "GITHUB_SERVER_URL",
-        "https://github.com",
-    );
-    git::push(
-        &repo,
-        &args.remote,
-        commit,
-        &args.branch,
-        &PushAuth {
-            token: Some(token.clone()),
-            github: reqwest::Url::parse(&server).ok(),
-        },
-    )?;
+    git::push(repo, remote, commit, &args.branch, &session.push_auth())?;
 
     let mut command = String::from(if args.update {
         "hardpin fix . && hardpin update"
@@ -195,8 +251,8 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
     command.push_str(" .");
     let body = pr_body(&fixed.reports, &command);
     let spec = PullRequestSpec {
-        owner: &owner,
-        repo: &name,
+        owner,
+        repo: name,
         branch: &args.branch,
         base: &base.name,
         title: &args.title,
@@ -208,10 +264,15 @@ fn run(args: &PrArgs) -> Result<ExitCode, PrError> {
         .enable_all()
         .build()?;
     let timeout = Duration::from_secs(args.resolve.timeout);
-    match runtime.block_on(open_or_update(&api_base, &token, timeout, &spec))? {
-        // With `--format json`, stdout holds the report alone.
-        Opened::Created(url) => say(args, &format!("created {}", redact_url(&url))),
-        Opened::Updated(url) => say(args, &format!("updated {}", redact_url(&url))),
-    }
-    Ok(code)
+    let opened = runtime.block_on(open_or_update(
+        &session.api_base,
+        &session.token,
+        timeout,
+        &spec,
+    ))?;
+    let published = match opened {
+        Opened::Created(url) => Published::Created(url),
+        Opened::Updated(url) => Published::Updated(url),
+    };
+    Ok((published, code))
 }
