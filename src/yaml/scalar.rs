@@ -175,7 +175,7 @@ fn unescape_double(raw: &str) -> String {
 /// line breaks kept (hardpin only reads block scalars, e.g. `run:` scripts).
 fn block_content(raw: &str) -> String {
     let mut lines = raw.split('\n');
-    lines.next(); // the `|` header line
+    let header = lines.next().unwrap_or_default(); // `|`, `>-`, `|2`…
     let body: Vec<&str> = lines.map(|l| l.trim_end_matches('\r')).collect();
     let indent = body
         .iter()
@@ -187,8 +187,43 @@ fn block_content(raw: &str) -> String {
     while out.last().is_some_and(|l| l.is_empty()) {
         out.pop();
     }
-    let mut s = out.join("\n");
+    let mut s = if header.trim_start().starts_with('>') {
+        fold(&out)
+    } else {
+        out.join("\n")
+    };
     s.push('\n');
+    s
+}
+
+/// The lines of a folded (`>`) block scalar as one value: a line break
+/// between two lines of text becomes a space, each empty line a newline,
+/// and breaks around more-indented lines stay (YAML 1.2, 8.1.3). A folded
+/// `run: >-` script is one command line, not several.
+fn fold(lines: &[&str]) -> String {
+    let more_indented = |l: &str| l.starts_with([' ', '\t']);
+    let mut s = String::new();
+    let mut empties = 0;
+    let mut prev_more = false;
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            empties += 1;
+            continue;
+        }
+        let more = more_indented(line);
+        if i > 0 {
+            let kept_break = prev_more || more;
+            match (empties, kept_break) {
+                (0, false) => s.push(' '),
+                (0, true) => s.push('\n'),
+                (n, false) => s.push_str(&"\n".repeat(n)),
+                (n, true) => s.push_str(&"\n".repeat(n + 1)),
+            }
+        }
+        s.push_str(line);
+        empties = 0;
+        prev_more = more;
+    }
     s
 }
 
@@ -202,6 +237,15 @@ mod tests {
         let p = &pairs(&doc)[0];
         let s = scalar(&doc, p.value.unwrap()).unwrap();
         (s.style, s.value)
+    }
+
+    #[test]
+    fn folded_block_scalars_join_their_lines() {
+        let (_, v) =
+            value_of("run: >-\n  gh release create\n  --title x\n\n  next\n    kept\n  end\n");
+        assert_eq!(v, "gh release create --title x\nnext\n  kept\nend\n");
+        let (_, v) = value_of("run: |\n  a\n  b\n");
+        assert_eq!(v, "a\nb\n");
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn declared_top_level(doc: &YamlDoc) -> Option<bool> {
     get(doc, root, "permissions").map(|v| is_write_all(doc, v))
 }
 
-fn is_write_all(doc: &YamlDoc, v: Node<'_>) -> bool {
+pub fn is_write_all(doc: &YamlDoc, v: Node<'_>) -> bool {
     scalar(doc, v).is_some_and(|s| s.value == "write-all")
 }
 

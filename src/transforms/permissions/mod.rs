@@ -167,8 +167,15 @@ impl Transform for Permissions {
                 );
             }
             // No block is added under a declared one; only the jobs' own
-            // blocks are judged (below).
+            // blocks are judged: `write-all` always, what they grant beyond
+            // what they need in audit (which analyses the jobs, below).
             if !(self.judge_declared && has_job_blocks(doc)) {
+                for (id, node) in job_blocks(doc) {
+                    if get(doc, node, "permissions").is_some_and(|p| analyze::is_write_all(doc, p))
+                    {
+                        job_write_all(file, &id, node.start_byte(), &mut out);
+                    }
+                }
                 return out;
             }
         }
@@ -191,12 +198,15 @@ impl Transform for Permissions {
         let jobs = analyze_jobs(doc, &mut cx);
         if top_declared.is_some() {
             for job in &jobs {
-                if let Verdict::Declared {
-                    write_all: false,
-                    needed: Some(needed),
-                } = &job.verdict
-                {
-                    wider_than_needed(file, doc, job, needed, &mut out);
+                match &job.verdict {
+                    Verdict::Declared {
+                        write_all: true, ..
+                    } => job_write_all(file, &job.id, job.node.start_byte(), &mut out),
+                    Verdict::Declared {
+                        write_all: false,
+                        needed: Some(needed),
+                    } => wider_than_needed(file, doc, job, needed, &mut out),
+                    _ => {}
                 }
             }
             return out;
@@ -206,15 +216,22 @@ impl Transform for Permissions {
     }
 }
 
-/// Whether any job has a `permissions:` block of its own: under a
-/// top-level block, only those are analysed (to judge them).
-fn has_job_blocks(doc: &YamlDoc) -> bool {
+/// The jobs with a `permissions:` block of their own, by id.
+fn job_blocks(doc: &YamlDoc) -> Vec<(String, tree_sitter::Node<'_>)> {
     let Some(jobs) = document(doc).and_then(|r| get(doc, r, "jobs")) else {
-        return false;
+        return Vec::new();
     };
     entries(doc, jobs)
         .into_iter()
-        .any(|(_, _, job)| job.is_some_and(|j| get(doc, j, "permissions").is_some()))
+        .filter_map(|(id, _, job)| Some((id, job?)))
+        .filter(|(_, job)| get(doc, *job, "permissions").is_some())
+        .collect()
+}
+
+/// Whether any job has a block of its own: under a top-level block, only
+/// those are analysed (to judge them).
+fn has_job_blocks(doc: &YamlDoc) -> bool {
+    !job_blocks(doc).is_empty()
 }
 
 /// Turn verdicts into blocks, findings and the report.
@@ -277,14 +294,7 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
                     wider_than_needed(file, doc, job, needed, out);
                 }
                 if *write_all {
-                    out.rule_finding(
-                        file,
-                        NAME,
-                        HP009,
-                        at,
-                        format!("job `{}` grants `write-all`", job.id),
-                        Some("replace it with the scopes the job needs"),
-                    );
+                    job_write_all(file, &job.id, at, out);
                 }
             }
             Verdict::Unknown(reasons) => {
@@ -355,6 +365,18 @@ fn plan(file: &SourceFile, doc: &YamlDoc, jobs: &[analyze::Job<'_>], out: &mut O
         }
         out.payloads.push(Arc::new(report));
     }
+}
+
+/// HP009 for a job's own `permissions: write-all`.
+fn job_write_all(file: &SourceFile, id: &str, at: usize, out: &mut Outcome) {
+    out.rule_finding(
+        file,
+        NAME,
+        HP009,
+        at,
+        format!("job `{id}` grants `write-all`"),
+        Some("replace it with the scopes the job needs"),
+    );
 }
 
 /// HP009 for each `write` a job's own block grants that nothing it runs
