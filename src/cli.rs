@@ -103,6 +103,11 @@ pub struct PrArgs {
     /// With --update, cross major versions.
     #[arg(long)]
     pub major: bool,
+    /// With --update: `all` puts every change in one pull request; `none`
+    /// opens one per updated dependency, from its own branch
+    /// (`hardpin/update/<owner>-<repo>`), and the fixes in --branch's.
+    #[arg(long, value_enum, default_value_t = Group::All)]
+    pub group: Group,
     /// A repository to fix without a local checkout, `OWNER/NAME` on the
     /// GitHub server (repeatable): cloned bare and shallow into a temporary
     /// folder, fixed, pushed, and its pull request opened or updated.
@@ -121,6 +126,16 @@ pub struct PrArgs {
     pub resolve: ResolveArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// How `pr --update` groups its changes into pull requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Group {
+    /// One pull request for everything.
+    All,
+    /// One pull request per updated dependency, and one for the fixes.
+    #[value(name = "none")]
+    PerDependency,
 }
 
 #[derive(Debug, Args)]

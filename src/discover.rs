@@ -25,7 +25,7 @@ pub struct Target {
 }
 
 /// A path given on the command line that could not be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{path}: {reason}")]
 pub struct DiscoverError {
     pub path: PathBuf,

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostics::{
-    AllowedChanges, Applicability, BUG_HINT, Edit, Finding, Severity, VerifyError,
+    AllowedChanges, Applicability, BUG_HINT, Change, Edit, Finding, Severity, VerifyError,
 };
 use crate::discover::{DiscoverError, Target, discover};
 use crate::edit::apply_edits;
@@ -81,18 +81,54 @@ pub struct Run {
 /// Discover, load, collect, resolve, fix and verify: the whole run but the
 /// writes.
 pub fn run(plan: &Plan<'_>) -> Run {
+    prepare(plan).fix(plan, &|_| true)
+}
+
+/// A run up to the fixes: every file found and collected, everything it
+/// needs resolved. `pr --group none` fixes the same files several times,
+/// each time keeping other changes (one pull request per dependency), and
+/// no server is asked twice.
+pub struct Prepared {
+    collected: Vec<Collected>,
+    /// Reports of the files that did not load.
+    failed: Vec<FileReport>,
+    discover_errors: Vec<DiscoverError>,
+    /// What the servers answered: the tag listings tell `pr` which
+    /// releases an update crosses.
+    pub resolved: Resolved,
+}
+
+/// Discover, load, collect and resolve.
+pub fn prepare(plan: &Plan<'_>) -> Prepared {
     let (mut targets, discover_errors) = discover(plan.paths);
     targets.retain(|t| !plan.config.ignores(&t.path));
-    let (needs, loaded, mut reports) = collect_all(targets, plan.transforms);
+    let (needs, collected, failed) = collect_all(targets, plan.transforms);
     let resolved = resolve_all(plan.resolver, &needs, plan.transforms);
     plan.resolver.end();
-    reports.extend(fix_targets(loaded, plan, &resolved));
-    reports.sort_by(|a, b| a.path.cmp(&b.path));
-    Run {
-        reports,
+    Prepared {
+        collected,
+        failed,
         discover_errors,
-        requests: plan.resolver.request_count(),
-        resolution: plan.resolver.stats(),
+        resolved,
+    }
+}
+
+/// Which fixes a pass applies: the others are dropped without a word (they
+/// belong to another pass).
+pub type Keep<'k> = &'k (dyn Fn(&Change) -> bool + Sync);
+
+impl Prepared {
+    /// Fix and verify every file, applying only the fixes `keep` selects.
+    pub fn fix(&self, plan: &Plan<'_>, keep: Keep<'_>) -> Run {
+        let mut reports = self.failed.clone();
+        reports.extend(fix_targets(&self.collected, plan, &self.resolved, keep));
+        reports.sort_by(|a, b| a.path.cmp(&b.path));
+        Run {
+            reports,
+            discover_errors: self.discover_errors.clone(),
+            requests: plan.resolver.request_count(),
+            resolution: plan.resolver.stats(),
+        }
     }
 }
 
@@ -193,13 +229,18 @@ pub fn resolve_all(
 /// The second pass: load each file again and fix it, in parallel, holding
 /// only the files being worked on. A file that changed since the first pass
 /// is left alone: what was found in it no longer points into its text.
-fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) -> Vec<FileReport> {
+fn fix_targets(
+    collected: &[Collected],
+    plan: &Plan<'_>,
+    resolved: &Resolved,
+    keep: Keep<'_>,
+) -> Vec<FileReport> {
     collected
-        .into_par_iter()
+        .par_iter()
         .map(|c| {
             let path = c.target.path.clone();
             let root = c.target.root.clone();
-            match SourceFile::load(c.target) {
+            match SourceFile::load(c.target.clone()) {
                 Ok(file) if Fingerprint::of(file.text()) != c.fingerprint => FileReport {
                     findings: vec![Finding {
                         path: path.clone(),
@@ -217,7 +258,7 @@ fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) 
                     ..FileReport::empty(path)
                 },
                 Ok(file) => {
-                    let report = fix_file(&file, plan, &c.found, resolved);
+                    let report = fix_file(&file, plan, &c.found, resolved, keep);
                     deliver(report, &file, &root, plan.output)
                 }
                 Err(e) => load_failure(path, &e),
@@ -226,13 +267,14 @@ fn fix_targets(collected: Vec<Collected>, plan: &Plan<'_>, resolved: &Resolved) 
         .collect()
 }
 
-/// Run every transform over one file, apply the fixes `level` admits, and
-/// verify the result.
+/// Run every transform over one file, apply the fixes `level` admits (of
+/// those `keep` selects), and verify the result.
 pub fn fix_file(
     file: &SourceFile,
     plan: &Plan<'_>,
     found: &[Found],
     resolved: &Resolved,
+    keep: Keep<'_>,
 ) -> FileReport {
     let mut all = Outcome::default();
     for (t, found) in plan.transforms.iter().zip(found) {
@@ -265,7 +307,7 @@ pub fn fix_file(
     let mut edits: Vec<Edit> = Vec::new();
     let mut allowed = AllowedChanges::default();
     let mut changes = Vec::new();
-    for fix in all.fixes {
+    for fix in all.fixes.into_iter().filter(|f| keep(&f.change)) {
         let change = &fix.change;
         if let Some(reason) = allowed_unpinned(plan.config, change) {
             report.findings.push(left_unpinned(file, change, reason));
@@ -507,7 +549,6 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::Change;
     use crate::discover::FileKind;
     use crate::transforms::Transform;
 
@@ -580,6 +621,7 @@ mod tests {
             &plan(&transforms, &config),
             &found,
             &Resolved::default(),
+            &|_| true,
         );
         assert!(report.fixed.is_none());
         let f = &report.findings[0];
@@ -609,7 +651,12 @@ mod tests {
         let changed = "on: push\njobs:\n  b:\n    runs-on: y\n";
         std::fs::write(&path, changed).unwrap();
         let config = Config::empty(dir.path());
-        let reports = fix_targets(collected, &plan(&transforms, &config), &Resolved::default());
+        let reports = fix_targets(
+            &collected,
+            &plan(&transforms, &config),
+            &Resolved::default(),
+            &|_| true,
+        );
         assert!(reports[0].fixed.is_none());
         assert!(
             reports[0].findings[0]

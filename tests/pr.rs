@@ -860,3 +860,270 @@ fn commit_on_top(bare: &Path, ours: &str) -> String {
         ],
     )
 }
+
+/// A workflow whose checkout pin is v4.1.0 (the world's oldest tag), so
+/// `--update` moves it to v4.2.2; setup-node is left for the fix to pin.
+fn old_checkout_workflow() -> String {
+    let s0 = setup("on: push\n");
+    let old = s0.world.checkout[0].clone();
+    format!(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{old} # v4.1.0\n      - uses: actions/setup-node@v4\n"
+    )
+}
+
+/// An API that opens pull requests and answers the releases of
+/// actions/checkout with `releases` (a status and a body).
+async fn api_with_releases(status: u16, releases: serde_json::Value) -> MockServer {
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/actions/checkout/releases"))
+        .and(query_param("per_page", "100"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(releases))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octo/app/pulls"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/octo/app/pulls"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pr_json(1)))
+        .mount(&api)
+        .await;
+    Mock::given(path("/repos/octo/app/issues/1/labels"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .mount(&api)
+        .await;
+    api
+}
+
+fn release(tag: &str, name: &str, draft: bool, prerelease: bool) -> serde_json::Value {
+    serde_json::json!({
+        "tag_name": tag, "name": name, "draft": draft, "prerelease": prerelease,
+        "html_url": format!("https://github.example/actions/checkout/releases/tag/{tag}"),
+    })
+}
+
+/// The "Updates" section of a body, up to the next section.
+fn updates_section(body: &str) -> &str {
+    let section = body.split("## Updates").nth(1).expect("an Updates section");
+    section.split("\n## ").next().unwrap_or(section)
+}
+
+/// An update's body links the compare view and lists the releases between
+/// the two tags, newest first, from the releases API (drafts,
+/// pre-releases and releases outside the range left out).
+#[tokio::test(flavor = "multi_thread")]
+async fn update_body_links_the_compare_view_and_the_releases_between() {
+    let s = setup(&old_checkout_workflow());
+    let api = api_with_releases(
+        200,
+        serde_json::json!([
+            release("v5.0.0", "v5", false, false),
+            release("v4.3.0-rc.1", "rc", false, true),
+            release("v4.2.3", "draft", true, false),
+            release("v4.2.2", "Fix `sparse` checkout | @octocat", false, false),
+            release("v4.2.1", "v4.2.1", false, false),
+            release("v4.1.0", "the old one", false, false),
+        ]),
+    )
+    .await;
+    let out = run_pr(&s, &api, &["--update"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    api.verify().await;
+    let releases = api
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path().ends_with("/releases"))
+        .unwrap();
+    assert!(
+        releases
+            .headers
+            .get("authorization")
+            .is_some_and(|v| v.to_str().unwrap().contains(TOKEN)),
+        "the releases API is asked with the token"
+    );
+    let body = created_pull(&api).await;
+    let text = body["body"].as_str().unwrap();
+    let section = updates_section(text);
+    let server = &s.world.server.url;
+    assert!(
+        section.contains(&format!(
+            "| `actions/checkout` | `v4.1.0` | `v4.2.2` | [compare]({server}/actions/checkout/compare/v4.1.0...v4.2.2) · [releases]({server}/actions/checkout/releases) |"
+        )),
+        "{section}"
+    );
+    assert!(!section.contains("major"), "{section}");
+    let listed: Vec<&str> = section.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(
+        listed,
+        [
+            "- [`v4.2.2`](https://github.example/actions/checkout/releases/tag/v4.2.2) `Fix \\u{60}sparse\\u{60} checkout \\| @octocat`",
+            "- [`v4.2.1`](https://github.example/actions/checkout/releases/tag/v4.2.1)",
+        ],
+        "{section}"
+    );
+    assert!(
+        section.contains("Releases of `actions/checkout` after `v4.1.0` up to `v4.2.2`"),
+        "{section}"
+    );
+    // The changes table is still there, with the fix's pin.
+    assert!(text.contains("`actions/setup-node@v4`"), "{text}");
+}
+
+/// Without the releases API (here a 404), the tags between come from the
+/// listing the update used: full versions only, floating tags left out.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_releases_api_the_tags_between_are_listed() {
+    let s = setup(&old_checkout_workflow());
+    let api = api_with_releases(404, serde_json::json!({"message": "Not Found"})).await;
+    let out = run_pr(&s, &api, &["--update"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    api.verify().await;
+    let body = created_pull(&api).await;
+    let section = updates_section(body["body"].as_str().unwrap()).to_string();
+    let server = &s.world.server.url;
+    assert!(
+        section.contains(
+            "Tags (no releases found) of `actions/checkout` after `v4.1.0` up to `v4.2.2`"
+        ),
+        "{section}"
+    );
+    let listed: Vec<&str> = section.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(
+        listed,
+        [format!(
+            "- [`v4.2.2`]({server}/actions/checkout/releases/tag/v4.2.2)"
+        )],
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!(
+            "[compare]({server}/actions/checkout/compare/v4.1.0...v4.2.2)"
+        )),
+        "{section}"
+    );
+}
+
+/// `--group none`: one pull request per updated dependency, each from its
+/// own branch with only its own change, and the fix in `hardpin/harden`.
+#[tokio::test(flavor = "multi_thread")]
+async fn group_none_opens_one_pull_request_per_dependency() {
+    let lint_revs = [
+        Rev {
+            tags: &["v1.0.0"],
+            ..Rev::default()
+        },
+        Rev {
+            tags: &["v1.1.0"],
+            ..Rev::default()
+        },
+    ];
+    let s0 = setup("on: push\n");
+    let (old, lint) = (
+        s0.world.checkout[0].clone(),
+        make_repo(&s0.world.server, "octo-org/lint", &lint_revs),
+    );
+    drop(s0);
+    let workflow = format!(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{old} # v4.1.0\n      - uses: octo-org/lint@{} # v1.0.0\n      - uses: actions/setup-node@v4\n",
+        lint[0]
+    );
+    let s = setup(&workflow);
+    assert_eq!(
+        make_repo(&s.world.server, "octo-org/lint", &lint_revs),
+        lint
+    );
+    let api = permissive_api().await;
+    let out = run_pr(&s, &api, &["--update", "--group", "none"]).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert_eq!(all.matches("created https://").count(), 3, "{all}");
+
+    let bare = s.world.server.repo_path("octo", "app");
+    let file_on = |branch: &str| {
+        git(
+            &bare,
+            &[
+                "show",
+                &format!("refs/heads/{branch}:.github/workflows/ci.yml"),
+            ],
+        )
+    };
+    let main = file_on("main");
+    let harden = file_on("hardpin/harden");
+    let checkout = file_on("hardpin/update/actions-checkout");
+    let lint_file = file_on("hardpin/update/octo-org-lint");
+    let new_checkout = format!("actions/checkout@{} # v4.2.2", s.world.checkout[1]);
+    let new_lint = format!("octo-org/lint@{} # v1.1.0", lint[1]);
+    let (old_checkout, old_lint) = (
+        format!("actions/checkout@{old} # v4.1.0"),
+        format!("octo-org/lint@{} # v1.0.0", lint[0]),
+    );
+    // Each branch holds its own change and nothing else.
+    assert_eq!(checkout, main.replace(&old_checkout, &new_checkout));
+    assert_eq!(lint_file, main.replace(&old_lint, &new_lint));
+    assert!(
+        harden.contains(&old_checkout) && harden.contains(&old_lint),
+        "{harden}"
+    );
+    assert!(!harden.contains("setup-node@v4\n"), "{harden}");
+    for branch in [
+        "hardpin/harden",
+        "hardpin/update/actions-checkout",
+        "hardpin/update/octo-org-lint",
+    ] {
+        let tip = git(&bare, &["rev-parse", &format!("refs/heads/{branch}")]);
+        assert_eq!(
+            git(&bare, &["rev-parse", &format!("{tip}^")]),
+            git(&bare, &["rev-parse", "main"]),
+            "{branch}"
+        );
+        assert!(
+            git(&bare, &["log", "-1", "--format=%(trailers)", &tip]).contains("Hardpin-Bot: yes")
+        );
+    }
+
+    let created: Vec<serde_json::Value> = api
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == "/repos/octo/app/pulls")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let by_head = |head: &str| {
+        created
+            .iter()
+            .find(|p| p["head"] == head)
+            .unwrap_or_else(|| panic!("no pull request from {head}: {created:?}"))
+    };
+    let pr = by_head("hardpin/update/actions-checkout");
+    assert_eq!(pr["title"], "Update actions/checkout to v4.2.2");
+    let body = pr["body"].as_str().unwrap();
+    let section = updates_section(body);
+    assert!(
+        section.contains("/actions/checkout/compare/v4.1.0...v4.2.2"),
+        "{body}"
+    );
+    assert!(!body.contains("octo-org/lint"), "{body}");
+    assert!(!body.contains("## Left alone"), "{body}");
+    assert!(body.contains("hardpin update ."), "{body}");
+    let pr = by_head("hardpin/update/octo-org-lint");
+    assert_eq!(pr["title"], "Update octo-org/lint to v1.1.0");
+    let body = pr["body"].as_str().unwrap();
+    assert!(
+        updates_section(body).contains("/octo-org/lint/compare/v1.0.0...v1.1.0"),
+        "{body}"
+    );
+    assert!(!body.contains("actions/checkout"), "{body}");
+    let pr = by_head("hardpin/harden");
+    let body = pr["body"].as_str().unwrap();
+    assert!(!body.contains("## Updates"), "{body}");
+    assert!(body.contains("`actions/setup-node@v4`"), "{body}");
+    assert!(body.contains("hardpin fix ."), "{body}");
+}

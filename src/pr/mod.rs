@@ -1,22 +1,28 @@
-//! `hardpin pr`: the fix, as one pull request that later runs update; in
-//! the local checkout, or (`--repo`) in repositories it clones itself.
+//! `hardpin pr`: the fix, as one pull request that later runs update (or,
+//! `--group none`, one per updated dependency besides); in the local
+//! checkout, or (`--repo`) in repositories it clones itself.
 
+mod api;
+mod propose;
 mod sweep;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::PrArgs;
+use crate::cli::{Group, PrArgs};
 use crate::net::redact_url;
-use crate::pipeline::{EXIT_ERROR, Output, Plan};
+use crate::pipeline::{self, EXIT_ERROR, Output, Plan, Run};
 use crate::progress::Progress;
 use crate::publish::PrError;
-use crate::publish::body::{commit_message, pr_body, rel};
+use crate::publish::body::rel;
 use crate::publish::git::{self, PushAuth};
-use crate::publish::pulls::{self, Opened, PullRequestSpec, open_or_update};
+use crate::publish::pulls::{self, Opened};
 use crate::publish::remote::parse_remote;
+use crate::publish::updates::{self, Update};
 use crate::setup::{self, github_token};
 use crate::transforms::Mode;
+use api::Api;
+use propose::{Destination, Proposal};
 
 /// Run `hardpin pr`; every failure is printed with a hint, and with the
 /// userinfo of any URL in it redacted.
@@ -93,11 +99,22 @@ impl Session {
     }
 }
 
-/// What became of one repository.
-pub(crate) enum Published {
-    Nothing,
-    Created(String),
-    Updated(String),
+/// The pull requests opened or updated in one repository; none when there
+/// was nothing to change.
+#[derive(Debug, Default)]
+pub(crate) struct Published(Vec<Opened>);
+
+impl Published {
+    /// `created URL` or `updated URL` per pull request, credentials redacted.
+    fn lines(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|o| match o {
+                Opened::Created(url) => format!("created {}", redact_url(url)),
+                Opened::Updated(url) => format!("updated {}", redact_url(url)),
+            })
+            .collect()
+    }
 }
 
 /// `hardpin pr` in the local checkout.
@@ -126,17 +143,15 @@ fn local(args: &PrArgs) -> Result<ExitCode, PrError> {
             .ok_or_else(|| PrError::RepoId(redact_url(&remote_url)))?,
     };
     let (published, code) = publish(&repo, &args.remote, &owner, &name, &session, args, true)?;
-    match published {
-        // With `--format json`, stdout holds the report alone.
-        Published::Created(url) => say(args, &format!("created {}", redact_url(&url))),
-        Published::Updated(url) => say(args, &format!("updated {}", redact_url(&url))),
-        Published::Nothing => {}
+    for line in published.lines() {
+        say(args, &line);
     }
     Ok(ExitCode::from(code))
 }
 
 /// Fix the base branch of `repo` (which `remote` is `owner/name` on the
-/// server), commit, push, and open or update the pull request. `show`
+/// server), commit, push, and open or update the pull request (one per
+/// updated dependency and one for the fixes with `--group none`). `show`
 /// prints the findings and notes (one repository at a time). Returns what
 /// was published and the exit code of the fix.
 fn publish(
@@ -149,13 +164,15 @@ fn publish(
     show: bool,
 ) -> Result<(Published, u8), PrError> {
     let base = git::base(repo, remote, args.base.as_deref())?;
-    // hardpin force-pushes its branch: never onto what the pull request goes
-    // into, nor onto the branch everyone works from.
-    if args.branch == base.name
-        || git::default_branch(repo, remote).as_deref() == Some(args.branch.as_str())
-    {
-        return Err(PrError::BranchIsBase(args.branch.clone()));
-    }
+    let to = Destination {
+        repo,
+        remote,
+        owner,
+        name,
+        base: &base,
+    };
+    // Before any work: the usual branch must be one hardpin may push.
+    propose::guard(&to, &args.branch)?;
     // Fix a copy of the base tree; the user's files are not touched.
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().to_path_buf();
@@ -189,90 +206,120 @@ fn publish(
         resolver.tallies.clone(),
         show && crate::progress::wanted(&args.output),
     );
-    let mut fixed = crate::pipeline::run(&Plan {
+    let plan = Plan {
         paths: std::slice::from_ref(&root),
         transforms: &transforms,
         resolver: &resolver,
         level: setup::fix_level(&args.select),
         output: Output::Text,
         config: &config,
-    });
+    };
+    let prepared = pipeline::prepare(&plan);
+    let fixed = relative(&root, prepared.fix(&plan, &|_| true));
     drop(progress);
-    // From here on, paths are relative to the repository.
-    for r in &mut fixed.reports {
-        r.path = rel(&root, &r.path).into();
-        for f in &mut r.findings {
-            f.path = r.path.clone();
-        }
-    }
     if show {
         crate::render::run(&fixed, &args.output);
     }
-    let files: Vec<(String, String)> = fixed
-        .reports
-        .iter()
-        .filter_map(|r| Some((r.path.to_string_lossy().to_string(), r.fixed.clone()?)))
-        .collect();
     let code = fixed.exit_code(false);
-    if files.is_empty() {
+    if !fixed.reports.iter().any(|r| r.fixed.is_some()) {
         if show && !args.output.quiet {
             eprintln!(
                 "hardpin: nothing to change on {}; no commit, no push, no pull request",
                 base.name
             );
         }
-        return Ok((Published::Nothing, code));
+        return Ok((Published::default(), code));
     }
 
-    let sig = git::signature(repo, args.author.as_deref())?;
-    let commit = git::commit(
-        repo,
-        &base,
-        &files,
-        &sig,
-        &commit_message(&args.title, &fixed.reports),
-    )?;
-    git::push(repo, remote, commit, &args.branch, &session.push_auth())?;
+    let api = Api::new(session, Duration::from_secs(args.resolve.timeout))?;
+    let server = reqwest::Url::parse(&session.server).ok();
+    let releases = api.releases(&updates::repositories(&fixed.reports));
+    let moved = updates::collect(
+        &fixed.reports,
+        server.as_ref(),
+        &prepared.resolved.listings,
+        &releases,
+    );
+    let proposals = match args.group {
+        Group::All => Vec::from_iter(Proposal::new(
+            args.branch.clone(),
+            args.title.clone(),
+            &fixed.reports,
+            &moved,
+            &command(args, true, args.update),
+        )),
+        // The same files fixed again from what was resolved once, each
+        // pass keeping one part of the changes: every commit holds exactly
+        // its own, verified like any fix.
+        Group::PerDependency => {
+            let fixes = relative(&root, prepared.fix(&plan, &|c| !updates::is_update(c)));
+            let mut all = Vec::from_iter(Proposal::new(
+                args.branch.clone(),
+                args.title.clone(),
+                &fixes.reports,
+                &[],
+                &command(args, true, false),
+            ));
+            for dependency in updates::dependencies(&fixed.reports) {
+                let mut run = relative(&root, prepared.fix(&plan, &|c| dependency.owns(c)));
+                // What was left alone is the fixes' pull request's to say.
+                for r in &mut run.reports {
+                    r.findings.clear();
+                }
+                let own: Vec<Update> = moved
+                    .iter()
+                    .filter(|u| u.dependency == dependency)
+                    .cloned()
+                    .collect();
+                all.extend(Proposal::new(
+                    dependency.branch(),
+                    updates::title(&dependency, &own),
+                    &run.reports,
+                    &own,
+                    &command(args, false, true),
+                ));
+            }
+            all
+        }
+    };
+    let auth = session.push_auth();
+    let mut opened = Vec::new();
+    for p in &proposals {
+        opened.push(propose::open(&to, p, args, &auth, &api)?);
+    }
+    Ok((Published(opened), code))
+}
 
-    let mut command = String::from(if args.update {
-        "hardpin fix . && hardpin update"
-    } else {
-        "hardpin fix"
-    });
+/// Report paths relative to the repository, as commits and bodies show them.
+fn relative(root: &std::path::Path, mut run: Run) -> Run {
+    for r in &mut run.reports {
+        r.path = rel(root, &r.path).into();
+        for f in &mut r.findings {
+            f.path = r.path.clone();
+        }
+    }
+    run
+}
+
+/// The commands that reproduce a pull request locally.
+fn command(args: &PrArgs, fix: bool, update: bool) -> String {
+    let mut options = String::new();
     if !args.select.only.is_empty() {
-        command.push_str(&format!(" --only {}", args.select.only.join(",")));
+        options.push_str(&format!(" --only {}", args.select.only.join(",")));
     }
     if !args.select.skip.is_empty() {
-        command.push_str(&format!(" --skip {}", args.select.skip.join(",")));
+        options.push_str(&format!(" --skip {}", args.select.skip.join(",")));
     }
     if args.select.unsafe_fixes {
-        command.push_str(" --unsafe-fixes");
+        options.push_str(" --unsafe-fixes");
     }
-    command.push_str(" .");
-    let body = pr_body(&fixed.reports, &command);
-    let spec = PullRequestSpec {
-        owner,
-        repo: name,
-        branch: &args.branch,
-        base: &base.name,
-        title: &args.title,
-        body: &body,
-        draft: args.draft,
-        labels: &args.label,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let timeout = Duration::from_secs(args.resolve.timeout);
-    let opened = runtime.block_on(open_or_update(
-        &session.api_base,
-        &session.token,
-        timeout,
-        &spec,
-    ))?;
-    let published = match opened {
-        Opened::Created(url) => Published::Created(url),
-        Opened::Updated(url) => Published::Updated(url),
-    };
-    Ok((published, code))
+    let mut commands = Vec::new();
+    if fix {
+        commands.push(format!("hardpin fix{options} ."));
+    }
+    if update {
+        let major = if args.major { " --major" } else { "" };
+        commands.push(format!("hardpin update{major}{options} ."));
+    }
+    commands.join(" && ")
 }

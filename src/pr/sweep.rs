@@ -113,9 +113,14 @@ fn print_summary(args: &PrArgs, outcomes: &[Outcome]) {
         .iter()
         .map(|o| {
             let result = match &o.result {
-                Ok((Published::Created(url), _)) => format!("created {}", redact_url(url)),
-                Ok((Published::Updated(url), _)) => format!("updated {}", redact_url(url)),
-                Ok((Published::Nothing, _)) => "nothing to change".to_string(),
+                Ok((published, _)) => {
+                    let lines = published.lines();
+                    if lines.is_empty() {
+                        "nothing to change".to_string()
+                    } else {
+                        lines.join("; ")
+                    }
+                }
                 Err(e) => format!(
                     "error: {} ({})",
                     escape(&redact_url(&e.to_string())),

@@ -4,7 +4,9 @@
 pub mod body;
 pub mod git;
 pub mod pulls;
+pub mod releases;
 pub mod remote;
+pub mod updates;
 
 /// Why `hardpin pr` stopped. The user's repository is as it was.
 ///

@@ -26,7 +26,7 @@ pub enum Opened {
     Updated(String),
 }
 
-fn api(e: octocrab::Error) -> PrError {
+pub(super) fn api(e: octocrab::Error) -> PrError {
     PrError::Api(crate::net::redact_url(&crate::net::error_chain(&e)))
 }
 
@@ -43,16 +43,16 @@ pub fn api_base(raw: &str) -> Result<reqwest::Url, PrError> {
     }
 }
 
-/// Update the open pull request from `branch` if there is one, else create it.
-/// Every connection, read and write gives up after `timeout`, so a host that
-/// never answers cannot hang the run.
-pub async fn open_or_update(
+/// The API client: the token goes to `api_base` alone (checked by
+/// [`api_base`]). Every connection, read and write gives up after
+/// `timeout`, so a host that never answers cannot hang the run. Built
+/// inside a Tokio runtime.
+pub fn client(
     api_base: &reqwest::Url,
     token: &Secret,
     timeout: Duration,
-    spec: &PullRequestSpec<'_>,
-) -> Result<Opened, PrError> {
-    let crab = Octocrab::builder()
+) -> Result<Octocrab, PrError> {
+    Octocrab::builder()
         .base_uri(api_base.as_str())
         .map_err(api)?
         .personal_token(token.expose().to_string())
@@ -60,7 +60,14 @@ pub async fn open_or_update(
         .set_read_timeout(Some(timeout))
         .set_write_timeout(Some(timeout))
         .build()
-        .map_err(api)?;
+        .map_err(api)
+}
+
+/// Update the open pull request from `branch` if there is one, else create it.
+pub async fn open_or_update(
+    crab: &Octocrab,
+    spec: &PullRequestSpec<'_>,
+) -> Result<Opened, PrError> {
     let pulls = crab.pulls(spec.owner, spec.repo);
     let open = pulls
         .list()

@@ -24,7 +24,8 @@ pub struct UpdateActions {
     pub major: bool,
 }
 
-const NAME: &str = "update-actions";
+/// The transform's name, which marks its changes in a report.
+pub const NAME: &str = "update-actions";
 
 /// A SHA pin and the version its comment names, found in the first pass.
 pub struct VersionPin {

@@ -28,6 +28,9 @@ pub struct PinImages;
 /// tag names today.
 pub struct UpdateImages;
 
+/// The name of [`UpdateImages`], which marks its changes in a report.
+pub const UPDATE_NAME: &str = "update-images";
+
 /// What tells the two apart; they find, resolve and write images alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Task {
@@ -39,7 +42,7 @@ impl Task {
     fn name(self) -> &'static str {
         match self {
             Task::Pin => "pin-images",
-            Task::Update => "update-images",
+            Task::Update => UPDATE_NAME,
         }
     }
 

@@ -1,10 +1,13 @@
 //! The pull request: its commit message and a body that reads as a report.
 
+mod update_section;
+
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::diagnostics::{Finding, Severity};
 use crate::printable;
+use crate::publish::updates::Update;
 use crate::report::FileReport;
 
 /// The trailer that marks a commit as made by `hardpin pr`: a branch whose
@@ -109,12 +112,15 @@ pub fn commit_message(title: &str, reports: &[FileReport]) -> String {
     msg
 }
 
-/// The pull request body: every change, what was left alone and why, and how
-/// to reproduce it. Report paths are relative to the repository.
-pub fn pr_body(reports: &[FileReport], command: &str) -> String {
+/// The pull request body: what each update moves (compare view, releases
+/// in between), every change, what was left alone and why, and how to
+/// reproduce it. Report paths are relative to the repository.
+pub fn pr_body(reports: &[FileReport], updates: &[Update], command: &str) -> String {
     let mut b = String::from(
-        "This pull request was made by [hardpin](https://github.com/hardpin/hardpin): mutable references are pinned to what they name today, and workflow tokens get only the permissions their jobs need.\n\n## Changes\n\n| file | line | before | after | why |\n|---|---|---|---|---|\n",
+        "This pull request was made by [hardpin](https://github.com/hardpin/hardpin): mutable references are pinned to what they name today, and workflow tokens get only the permissions their jobs need.\n",
     );
+    update_section::section(&mut b, updates);
+    b.push_str("\n## Changes\n\n| file | line | before | after | why |\n|---|---|---|---|---|\n");
     for r in reports.iter().filter(|r| r.fixed.is_some()) {
         for c in &r.changes {
             b.push_str(&format!(
@@ -205,7 +211,7 @@ mod tests {
 
     #[test]
     fn file_names_cannot_break_the_body() {
-        let body = pr_body(&[report()], "hardpin fix .");
+        let body = pr_body(&[report()], &[], "hardpin fix .");
         assert!(raw(&body).is_empty(), "{body:?}");
         let rows: Vec<&str> = body.lines().filter(|l| l.starts_with("| `x")).collect();
         assert_eq!(rows.len(), 1, "{body}");
@@ -238,7 +244,7 @@ mod tests {
             rule: None,
             suppressed: false,
         });
-        let body = pr_body(&[r], "hardpin fix .");
+        let body = pr_body(&[r], &[], "hardpin fix .");
         let section = body
             .split("## How permissions were decided")
             .nth(1)
