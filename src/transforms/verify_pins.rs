@@ -93,7 +93,7 @@ impl Transform for VerifyPins {
                 continue;
             };
             if let Some(m) = comment_mismatch(p, listing) {
-                out.rule_finding(file, NAME, HP004, m.at.start, m.message(p), None);
+                out.rule_finding(file, NAME, HP004, m.at.start, m.message(p), m.help());
             }
             check_reachable(file, p, listing, resolved, &mut out);
         }
@@ -148,14 +148,7 @@ impl Transform for FixComments {
                 continue;
             };
             let Some(actual) = m.actual.clone() else {
-                out.rule_finding(
-                    file,
-                    self.name(),
-                    HP004,
-                    m.at.start,
-                    m.message(p),
-                    Some("no tag points at the pinned commit: pin a release with `hardpin update`, or check where the commit came from"),
-                );
+                out.rule_finding(file, self.name(), HP004, m.at.start, m.message(p), m.help());
                 continue;
             };
             let (line, column) = crate::yaml::line_col(file.text(), m.at.start);
@@ -193,6 +186,14 @@ struct Mismatch {
 }
 
 impl Mismatch {
+    /// What to do: the rule's own advice (`--fix-comments`) when a tag names
+    /// the pinned commit; else there is no true comment to write.
+    fn help(&self) -> Option<&'static str> {
+        self.actual.is_none().then_some(
+            "no tag points at the pinned commit: pin a release with `hardpin update`, or check where the commit came from",
+        )
+    }
+
     fn message(&self, p: &VersionPin) -> String {
         let repo = &p.action.repo;
         let short = |c: &str| c.chars().take(12).collect::<String>();
