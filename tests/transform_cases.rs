@@ -27,6 +27,11 @@
 //! path = ""                           # an action's folder, or a workflow file
 //! action = true
 //! text = '''…'''
+//! [commits]                           # audit: where a pinned commit is found
+//! "octo-org/tool@<sha>" = { kind = "unreachable", checked = 3, of = 3 }
+//! [indexes."node:20"]                 # audit: the whole index a tag names
+//! digest = "sha256:…"
+//! platforms = ["sha256:…"]
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -36,15 +41,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hardpin::config::Config;
+use hardpin::config::TRANSFORM_NAMES;
 use hardpin::diagnostics::Applicability;
 use hardpin::image::ImageRef;
 use hardpin::pipeline::{Output, Plan, run};
-use hardpin::refs::RepoId;
+use hardpin::refs::parse_repo;
 use hardpin::render::format_finding;
 use hardpin::report::unified_diff;
 use hardpin::resolve::RefListing;
+use hardpin::resolve::commits::{CommitKey, Reachability};
 use hardpin::resolve::files::RemoteFile;
 use hardpin::resolve::memory::MemoryResolver;
+use hardpin::resolve::oci::ImageIndex;
 use hardpin::transforms::permissions::kb::Kb;
 use hardpin::transforms::{Mode, Phase, registry, select};
 use serde::Deserialize;
@@ -72,6 +80,12 @@ struct Case {
     images: BTreeMap<String, String>,
     #[serde(default)]
     remote: Vec<Remote>,
+    /// Where pinned commits are found, by `owner/repo@sha`.
+    #[serde(default)]
+    commits: BTreeMap<String, Reachability>,
+    /// Whole manifests (digest and platforms) by image as written.
+    #[serde(default)]
+    indexes: BTreeMap<String, ImageIndex>,
 }
 
 #[derive(Deserialize)]
@@ -95,14 +109,10 @@ struct Remote {
 
 fn resolver(case: &Case) -> MemoryResolver {
     let mut r = MemoryResolver::default();
-    for (repo, l) in &case.refs {
-        let (owner, name) = repo.split_once('/').expect("refs are owner/name");
-        let id = RepoId {
-            owner: owner.into(),
-            name: name.into(),
-        };
+    let repo = |name: &str| parse_repo(name).expect("a valid owner/name");
+    for (name, l) in &case.refs {
         r.listings.insert(
-            id.key(),
+            repo(name).key(),
             RefListing {
                 tags: l.tags.clone(),
                 heads: l.heads.clone(),
@@ -114,13 +124,18 @@ fn resolver(case: &Case) -> MemoryResolver {
         let key = ImageRef::parse(image).expect("a valid image").key();
         r.images.insert(key, digest.clone());
     }
+    for (image, index) in &case.indexes {
+        let key = ImageRef::parse(image).expect("a valid image").key();
+        r.indexes.insert(key, index.clone());
+    }
+    for (pinned, reachability) in &case.commits {
+        let (name, sha) = pinned.split_once('@').expect("commits are owner/repo@sha");
+        r.commits
+            .insert(CommitKey::new(&repo(name), sha), reachability.clone());
+    }
     for f in &case.remote {
-        let (owner, name) = f.repo.split_once('/').expect("repo is owner/name");
         let file = RemoteFile {
-            repo: RepoId {
-                owner: owner.into(),
-                name: name.into(),
-            },
+            repo: repo(&f.repo),
             commit: f.commit.clone(),
             path: f.path.clone(),
             action: f.action,
@@ -241,15 +256,7 @@ fn cases() -> Vec<(String, PathBuf)> {
 #[test]
 fn every_transform_has_cases_and_they_hold() {
     let all = cases();
-    for name in [
-        "pin-actions",
-        "pin-images",
-        "permissions",
-        "update-actions",
-        "update-images",
-        "harden-runner",
-        "audit-workflows",
-    ] {
+    for name in TRANSFORM_NAMES {
         assert!(
             all.iter().filter(|(t, _)| t == name).count() >= 3,
             "{name} needs at least three cases in tests/cases/{name}/"
