@@ -92,6 +92,15 @@ fn parse_url(what: &'static str, raw: &str) -> Result<reqwest::Url, SetupError> 
     Ok(url)
 }
 
+/// The GitHub server: `--github-url` / `GITHUB_SERVER_URL` (clap reads
+/// the variable), else github.com.
+pub fn server_url(args: &ResolveArgs) -> &str {
+    args.github_url
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or("https://github.com")
+}
+
 /// The REST API of the GitHub host: `--github-api-url`/`GITHUB_API_URL`,
 /// else `https://api.github.com` for github.com and `{server}/api/v3` for
 /// GitHub Enterprise Server.
@@ -119,12 +128,7 @@ pub fn may_carry_token(url: &reqwest::Url) -> bool {
 
 /// The network resolver the flags and environment describe.
 pub fn resolver(args: &ResolveArgs) -> Result<NetworkResolver, SetupError> {
-    let server = args
-        .github_url
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or("https://github.com");
-    let base = parse_url("--github-url", server)?;
+    let base = parse_url("--github-url", server_url(args))?;
     let timeout = Duration::from_secs(args.timeout);
     let client = || {
         HttpClient::new(timeout)

@@ -53,13 +53,6 @@ fn say(args: &PrArgs, line: &str) {
     }
 }
 
-fn setting(flag: Option<&str>, env: &str, default: &str) -> String {
-    flag.map(str::to_string)
-        .or_else(|| std::env::var(env).ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
 /// What every repository of a run shares: where the API and the git server
 /// are, and the token, checked before anything is sent anywhere.
 struct Session {
@@ -74,16 +67,15 @@ impl Session {
             .map_err(|_| PrError::BranchName(args.branch.clone()))?;
         let token = github_token().ok_or(PrError::NoToken)?;
         // Before anything is sent anywhere: the API must be fit for the token.
-        let api_base = pulls::api_base(&setting(
-            args.resolve.github_api_url.as_deref(),
-            "GITHUB_API_URL",
-            "https://api.github.com",
-        ))?;
-        let server = setting(
-            args.resolve.github_url.as_deref(),
-            "GITHUB_SERVER_URL",
-            "https://github.com",
-        );
+        // `--github-api-url` / `GITHUB_API_URL` (clap reads the variable).
+        let api_base = pulls::api_base(
+            args.resolve
+                .github_api_url
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or("https://api.github.com"),
+        )?;
+        let server = setup::server_url(&args.resolve).to_string();
         Ok(Self {
             token,
             api_base,
