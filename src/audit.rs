@@ -4,7 +4,6 @@
 
 use crate::diagnostics::{Applicability, Change, Finding, Severity};
 use crate::pipeline::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Run};
-use crate::rules::Fixable;
 
 /// Every finding of the run, changes included, in file and line order.
 pub fn findings(run: &Run) -> Vec<Finding> {
@@ -29,12 +28,12 @@ fn change_finding(path: &std::path::Path, c: &Change) -> Option<Finding> {
     } else {
         format!("`{}`: {}; `hardpin fix` pins it", c.before, c.why)
     };
-    let hint = match (c.applicability, rule.fixable) {
+    let hint = match (c.applicability, rule.fix_command()) {
         (Applicability::Unsafe, _) => {
             "`hardpin fix --unsafe-fixes` fixes it; check it first".into()
         }
-        (_, Fixable::WithFlag(flag)) => format!("`hardpin fix {flag}` fixes it"),
-        _ => "`hardpin fix` fixes it".into(),
+        (_, Some(command)) => format!("`{command}` fixes it"),
+        (_, None) => format!("see `hardpin explain {}`", rule.id),
     };
     Some(Finding {
         path: path.to_path_buf(),

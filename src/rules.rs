@@ -170,13 +170,24 @@ pub const HP013: &Rule = &RULES[12];
 pub const HP014: &Rule = &RULES[13];
 pub const HP015: &Rule = &RULES[14];
 
+impl Rule {
+    /// The command that fixes what the rule finds, if one does
+    /// (`hardpin fix`, `hardpin fix --fix-comments`).
+    pub fn fix_command(&self) -> Option<String> {
+        match self.fixable {
+            Fixable::Yes => Some("hardpin fix".into()),
+            Fixable::WithFlag(flag) => Some(format!("hardpin fix {flag}")),
+            Fixable::No => None,
+        }
+    }
+}
+
 /// A rule's section of `docs/findings.md`, as `hardpin explain` prints it.
 pub fn explain(r: &Rule) -> String {
-    let fix = match r.fixable {
-        Fixable::Yes => "Fixed by `hardpin fix`.".to_string(),
-        Fixable::WithFlag(flag) => format!("Fixed by `hardpin fix {flag}`."),
-        Fixable::No => "Not fixed automatically.".to_string(),
-    };
+    let fix = r.fix_command().map_or_else(
+        || "Not fixed automatically.".into(),
+        |c| format!("Fixed by `{c}`."),
+    );
     format!(
         "## {} {}\n\nSeverity: {}. {fix}\n\n{}\n\n{}\n",
         r.id,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Finding, Severity};
-use crate::rules::{Fixable, RULES};
+use crate::rules::RULES;
 
 /// The SARIF log for `findings`; `source` gives a file's text, when it can
 /// be read, for the fingerprints.
@@ -19,11 +19,9 @@ pub(super) fn sarif(
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
-            let fix = match r.fixable {
-                Fixable::Yes => "`hardpin fix` fixes it.".to_string(),
-                Fixable::WithFlag(f) => format!("`hardpin fix {f}` fixes it."),
-                Fixable::No => "It needs a person.".to_string(),
-            };
+            let fix = r
+                .fix_command()
+                .map_or_else(|| "It needs a person.".into(), |c| format!("`{c}` fixes it."));
             json!({
                 "id": r.id,
                 "name": r.name,

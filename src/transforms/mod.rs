@@ -18,7 +18,7 @@ use permissions::kb::Kb;
 use crate::diagnostics::{AllowedChanges, BUG_HINT, Change, Edit, Finding, Fix, Payload, Severity};
 use crate::refs::RepoId;
 use crate::resolve::{Needs, RefListing, Resolved};
-use crate::rules::{Fixable, Rule};
+use crate::rules::Rule;
 use crate::source::SourceFile;
 
 /// A transform's result for one file.
@@ -60,11 +60,10 @@ impl Outcome {
         message: String,
         help: Option<&str>,
     ) {
-        let hint = match (help, rule.fixable) {
+        let hint = match (help, rule.fix_command()) {
             (Some(h), _) => h.to_string(),
-            (None, Fixable::Yes) => "`hardpin fix` fixes it".into(),
-            (None, Fixable::WithFlag(flag)) => format!("`hardpin fix {flag}` fixes it"),
-            (None, Fixable::No) => format!("see `hardpin explain {}`", rule.id),
+            (None, Some(command)) => format!("`{command}` fixes it"),
+            (None, None) => format!("see `hardpin explain {}`", rule.id),
         };
         let (line, column) = crate::yaml::line_col(file.text(), at);
         self.findings.push(Finding {
